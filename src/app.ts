@@ -1,0 +1,89 @@
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { runMigrations } from './db/migrate.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { loggerOptions } from './http/logger.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { genRequestId } from './http/request-id.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+  }
+}
+
+export interface AppOverrides {
+  /** An already open database; the caller keeps ownership and closes it. */
+  database?: Database;
+  /** Where log lines go (tests capture them); stdout otherwise. */
+  logStream?: Writable;
+  /** Skip migrations (the caller ran them). Default: run them. */
+  skipMigrations?: boolean;
+  /** Extra routes registered after the app's own (tests use this for a throwing route). */
+  extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/** Builds a ready, not listening, MONOid server. `server.ts` is the only caller that listens. */
+export async function buildApp(
+  config: Config,
+  overrides: AppOverrides = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, overrides.logStream),
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    // Bounds for slow or hostile clients; Node's own defaults are looser.
+    requestTimeout: 30_000,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+
+  const ownsDatabase = !overrides.database;
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      poolSize: config.DATABASE_POOL_SIZE,
+      onBackgroundError: (err) => app.log.warn({ err }, 'database connection error'),
+    }));
+  if (!overrides.skipMigrations) await runMigrations(database);
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  // Registered first, so it runs after every feature's own onClose hook (flushes first).
+  app.addHook('onClose', async () => {
+    if (ownsDatabase) await database.close();
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // During shutdown, responses to requests still in flight ask the client to close its
+  // keep-alive connection; otherwise close() would wait for the client to hang up.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  await registerOpenApi(app, config);
+  await app.register(healthRoutes);
+
+  if (overrides.extraRoutes) await overrides.extraRoutes(app);
+  await app.ready();
+  return app;
+}
