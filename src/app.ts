@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { runMigrations } from './db/migrate.ts';
+import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -64,6 +65,8 @@ export async function buildApp(
     if (ownsDatabase) await database.close();
   });
 
+  app.decorateRequest('principal', null);
+  app.decorateRequest('sessionUser', null);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
@@ -82,6 +85,8 @@ export async function buildApp(
 
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
+  // Each surface is an encapsulated plugin under its prefix with its own authentication:
+  // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();

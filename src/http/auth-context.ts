@@ -1,0 +1,35 @@
+/**
+ * Who is calling: the two principals the auth layers attach to a request. Defined here, in
+ * the shared HTTP layer, so that features depend on this contract and not on each other.
+ *
+ * - `/api/v1` (API-key auth, modules/api-keys) sets `request.principal`.
+ * - `/api/settings` (Clerk session auth, modules/identity) sets `request.sessionUser`.
+ */
+export const scopes = ['read', 'write', 'delete'] as const;
+export type Scope = (typeof scopes)[number];
+
+export interface ApiKeyPrincipal {
+  /** api_keys.id of the key used. */
+  keyId: string;
+  /** users.id (internal uuid) of the key's owner; the key acts as this user. */
+  userId: string;
+  scopes: readonly Scope[];
+}
+
+export interface SessionUser {
+  /** users.id (internal uuid). */
+  userId: string;
+  clerkUserId: string;
+  sessionId: string | null;
+  /** organisations.id of the active organisation in the session, when there is one. */
+  activeOrganisationId: string | null;
+  /** Clerk role in the active organisation, e.g. `org:admin`. */
+  activeOrgRole: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: ApiKeyPrincipal | null;
+    sessionUser: SessionUser | null;
+  }
+}
