@@ -9,7 +9,10 @@ import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
+import { registerSecurityHeaders } from './http/security.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
+import { createMetrics } from './modules/metrics/metrics.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +63,8 @@ export async function buildApp(
 
   app.decorate('config', config);
   app.decorate('database', database);
+  app.decorate('metrics', createMetrics());
+  app.decorate('metricsCollectors', []);
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
     if (ownsDatabase) await database.close();
@@ -83,8 +88,22 @@ export async function buildApp(
     if (closing) reply.header('connection', 'close');
   });
 
+  app.addHook('onResponse', async (request, reply) => {
+    app.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        // The route pattern, never the raw URL: bounded label cardinality, no ids or secrets.
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await registerSecurityHeaders(app);
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
+  if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
 

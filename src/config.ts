@@ -41,6 +41,23 @@ export const configSchema = z.object({
       .optional(),
   ),
   OPENAPI_SERVER_URL: optionalString,
+  METRICS_ENABLED: booleanFlag.default(true),
+  METRICS_TOKEN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.url('must be a comma-separated list of origins such as https://app.monoid.app')),
+    ),
 });
 
 export type Config = z.infer<typeof configSchema>;

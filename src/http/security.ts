@@ -1,0 +1,46 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+
+/**
+ * Security headers on every response. The API answers JSON, so a strict CSP costs nothing;
+ * the /docs page (Scalar) needs its own inline script and style, so it gets a looser one.
+ */
+export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/docs')) {
+      reply.header(
+        'content-security-policy',
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+      );
+    }
+  });
+}
+
+/**
+ * CORS for the settings API only: the browser UI at the configured origins may call it with
+ * credentials. `/api/v1` is for scripts (no browser access), and webhooks are server to server.
+ */
+export async function registerSettingsCors(scope: FastifyInstance, config: Config): Promise<void> {
+  const allowed = new Set(config.CORS_ORIGINS);
+  await scope.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+    maxAge: 600,
+  });
+}

@@ -1,0 +1,48 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../../http/errors.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: import('./metrics.ts').Metrics;
+    /** Functions run before each scrape to refresh gauges (inbox depth, ...). */
+    metricsCollectors: Array<() => Promise<void>>;
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * GET /metrics in Prometheus text format. Restricted by configuration: off unless
+ * METRICS_ENABLED, and behind `Authorization: Bearer <METRICS_TOKEN>` when a token is set.
+ */
+export const metricsRoutes: FastifyPluginAsync<{ token: string | undefined }> = async (
+  app,
+  options,
+) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (options.token) {
+      const header = request.headers.authorization ?? '';
+      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!safeEqual(presented, options.token)) {
+        throw new AppError({
+          code: 'UNAUTHORIZED',
+          status: 401,
+          message: 'Metrics require the operator token.',
+          headers: { 'www-authenticate': 'Bearer realm="MONOid metrics"' },
+        });
+      }
+    }
+    await Promise.all(
+      app.metricsCollectors.map((collect) =>
+        collect().catch((err: unknown) => request.log.warn({ err }, 'metrics collector failed')),
+      ),
+    );
+    reply.type(app.metrics.registry.contentType);
+    return app.metrics.registry.metrics();
+  });
+};

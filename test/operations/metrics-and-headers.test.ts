@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+
+describe('metrics', () => {
+  let open: TestApp;
+  let guarded: TestApp;
+  const token = 'metrics-operator-token-0123456789';
+  beforeAll(async () => {
+    open = await buildTestApp();
+    guarded = await buildTestApp({ env: { METRICS_TOKEN: token } });
+  });
+  afterAll(async () => {
+    await open.close();
+    await guarded.close();
+  });
+
+  it('exposes request latency by route pattern and status', async () => {
+    await open.app.inject({ method: 'GET', url: '/healthz' });
+    await open.app.inject({ method: 'GET', url: '/nope/123' });
+    const res = await open.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toMatch(
+      /monoid_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,
+    );
+    expect(res.body).toContain('route="unmatched",status="404"');
+    expect(res.body).not.toContain('/nope/123');
+    for (const series of [
+      'monoid_api_key_auth_total',
+      'monoid_rate_limited_total',
+      'monoid_inbox_events',
+      'monoid_inbox_oldest_pending_age_seconds',
+      'monoid_automation_events_total',
+      'monoid_provider_call_duration_seconds',
+    ])
+      expect(res.body).toContain(`# HELP ${series}`);
+  });
+
+  it('requires the operator token when one is configured', async () => {
+    const none = await guarded.app.inject({ method: 'GET', url: '/metrics' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().code).toBe('UNAUTHORIZED');
+    const wrong = await guarded.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer wrong-token-wrong-token-00' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await guarded.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(guarded.logs.text).not.toContain(token);
+  });
+
+  it('can be switched off', async () => {
+    const off = await buildTestApp({ env: { METRICS_ENABLED: 'false' } });
+    try {
+      expect((await off.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('security headers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it('sets strict headers on API responses', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toContain('max-age=');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['x-frame-options']).toBeDefined();
+  });
+
+  it('lets the reference page run its own script', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+  });
+});
