@@ -1,25 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+import { startServerProcess } from '../helpers/server-process.ts';
 
 describe('graceful shutdown', () => {
   it('finishes a request in flight, then closes', async () => {
@@ -53,42 +39,14 @@ describe('graceful shutdown', () => {
 
   it('the server process exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'monoid-shutdown-'));
-    const port = await freePort();
     // On Postgres the process gets a database of its own; embedded, a fresh data directory.
     const db = await createTestDatabase({ migrate: false });
     await db.database.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        DATABASE_URL: db.url ?? '',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
     try {
-      let up = false;
-      for (let i = 0; i < 150 && !up; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-      }
-      expect(up, stderr).toBe(true);
-      const exit = new Promise<number | null>((resolve) =>
-        child.on('exit', (code) => resolve(code)),
-      );
-      child.kill('SIGTERM');
-      expect(await exit).toBe(0);
+      const server = await startServerProcess({ DATA_DIR: dataDir, DATABASE_URL: db.url ?? '' });
+      server.kill('SIGTERM');
+      expect(await server.exited, server.output()).toBe(0);
     } finally {
-      child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
       await db.destroy();
     }
