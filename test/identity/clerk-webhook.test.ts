@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clerkWebhookDeliveries, memberships, organisations, users } from '../../src/db/schema.ts';
+import { listOrganisationAccess } from '../../src/modules/identity/identity.repository.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import {
   clerkEnv,
@@ -217,6 +218,9 @@ describe('POST /webhooks/clerk', () => {
     });
     const res = await t.app.inject({ url: '/api/settings/me', headers });
     expect(res.statusCode).toBe(403);
+    // The query the API-key layer runs per request sees it too.
+    const user = await userRow('user_next');
+    expect(await listOrganisationAccess(db(), user?.id ?? '')).toEqual([]);
     // And it is gone from the personal view too.
     expect((await me('user_next')).json().data.memberships).toEqual([]);
   });

@@ -177,6 +177,15 @@ describe('session auth on /api/settings', () => {
     expect((await me(bearer(mintSessionToken({ sub: 'user_end' })))).statusCode).toBe(200);
   });
 
+  it('documents the identity routes in /openapi.json', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+    const meOp = doc.paths['/api/settings/me'].get;
+    expect(Object.keys(meOp.responses).sort()).toEqual(['200', '401', '403', '503']);
+    expect(meOp.security).toEqual([{ session: [] }]);
+    expect(doc.paths['/webhooks/clerk'].post.responses['401']).toBeDefined();
+    expect(doc.components.schemas.SettingsMe).toBeDefined();
+  });
+
   it('does not leak any token into the logs', async () => {
     const token = mintSessionToken({ sub: 'user_log' });
     await me(bearer(token));
