@@ -97,6 +97,28 @@ describe('session auth on /api/settings', () => {
     );
   });
 
+  it('concurrent first requests create one user, organisation and membership', async () => {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        me(
+          bearer(mintSessionToken({ sub: 'user_race', orgId: 'org_race', orgRole: 'org:member' })),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    const db = t.db.database.db;
+    const [user, ...moreUsers] = (await db.select().from(users)).filter(
+      (u) => u.clerkId === 'user_race',
+    );
+    expect(moreUsers).toEqual([]);
+    expect(
+      (await db.select().from(organisations)).filter((o) => o.clerkId === 'org_race'),
+    ).toHaveLength(1);
+    expect((await db.select().from(memberships)).filter((m) => m.userId === user?.id)).toHaveLength(
+      1,
+    );
+  });
+
   it('rejects an expired token', async () => {
     const res = await me(
       bearer(mintSessionToken({ sub: 'user_x', iat: now() - 120, exp: now() - 60 })),
