@@ -9,8 +9,12 @@ import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
-import { registerSecurityHeaders } from './http/security.ts';
+import { registerSecurityHeaders, registerSettingsCors } from './http/security.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
+import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
+import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
+import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 
@@ -65,6 +69,8 @@ export async function buildApp(
   app.decorate('database', database);
   app.decorate('metrics', createMetrics());
   app.decorate('metricsCollectors', []);
+  // Before any feature plugin, so features can push their hooks (API keys: onUserDeleted).
+  app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
     if (ownsDatabase) await database.close();
@@ -106,6 +112,15 @@ export async function buildApp(
   if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await app.register(
+    async (settings) => {
+      await registerSettingsCors(settings, config);
+      await settings.register(sessionAuth);
+      await settings.register(identitySettingsRoutes); // GET /api/settings/me
+    },
+    { prefix: '/api/settings' },
+  );
+  await app.register(clerkWebhookRoutes, { prefix: '/webhooks/clerk' });
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();

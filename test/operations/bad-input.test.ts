@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { authHeadersFor, prepareFuzzAuth } from './fuzz-auth.ts';
+import { authHeadersFor, fuzzEnv, prepareFuzzAuth } from './fuzz-auth.ts';
 
 /**
  * Every documented route receives hostile input: malformed and deeply nested JSON, wrong
@@ -133,7 +133,7 @@ describe('bad input on every documented route', () => {
   let tried = 0;
 
   beforeAll(async () => {
-    t = await buildTestApp();
+    t = await buildTestApp({ env: fuzzEnv() });
     await prepareFuzzAuth(t);
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, unknown>>;

@@ -1,12 +1,24 @@
 import type { TestApp } from '../helpers/app.ts';
+import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
 
 /**
  * Credentials for the bad-input suite, so that hostile input reaches validation and the
- * services behind authentication, not only the auth layer.
+ * services behind authentication, not only the auth layers.
  */
 const headers: Record<string, Record<string, string>> = {};
 
-export async function prepareFuzzAuth(_t: TestApp): Promise<void> {}
+/** Env for the fuzzed app: every surface configured. */
+export function fuzzEnv(): Record<string, string | undefined> {
+  return { ...clerkEnv({ CLERK_AUTHORIZED_PARTIES: undefined }) };
+}
+
+export async function prepareFuzzAuth(_t: TestApp): Promise<void> {
+  const token = mintSessionToken({
+    sub: 'user_fuzz_admin',
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
+  headers['/api/settings'] = { authorization: `Bearer ${token}` };
+}
 
 export function authHeadersFor(path: string): Record<string, string> {
   for (const [prefix, h] of Object.entries(headers)) if (path.startsWith(prefix)) return h;
