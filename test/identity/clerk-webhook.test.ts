@@ -225,6 +225,31 @@ describe('POST /webhooks/clerk', () => {
     expect((await me('user_next')).json().data.memberships).toEqual([]);
   });
 
+  it('a demotion applies on the next request although the token still says admin', async () => {
+    await deliver({
+      type: 'organizationMembership.created',
+      data: membershipData('user_dem', 'org_dem', 'org:admin'),
+      eventTime: minutesAgo(5),
+    });
+    const token = mintSessionToken({
+      sub: 'user_dem',
+      orgId: 'org_dem',
+      orgRole: 'org:admin',
+      iat: Math.floor(Date.now() / 1000) - 30,
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    expect(
+      (await t.app.inject({ url: '/api/settings/me', headers })).json().data.activeWorkspace.role,
+    ).toBe('org:admin');
+    await deliver({
+      type: 'organizationMembership.updated',
+      data: membershipData('user_dem', 'org_dem', 'org:member'),
+    });
+    const res = await t.app.inject({ url: '/api/settings/me', headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.activeWorkspace.role).toBe('org:member');
+  });
+
   it('user.deleted tombstones the user, erases personal data, ends memberships and runs hooks', async () => {
     await deliver({ type: 'user.created', data: userData('user_del'), eventTime: minutesAgo(3) });
     await deliver({
