@@ -1,3 +1,4 @@
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -29,6 +30,12 @@ describe('health, readiness and docs', () => {
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/healthz']).toBeDefined();
     expect(doc.paths['/readyz'].get.responses['503']).toBeDefined();
+  });
+
+  it('the OpenAPI document passes an OpenAPI 3.1 validator', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const result = await validate(doc);
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
   });
 
   it('GET /docs renders the interactive reference', async () => {
