@@ -8,7 +8,11 @@ import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
+import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
+import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
+import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 
 declare module 'fastify' {
@@ -87,6 +91,15 @@ export async function buildApp(
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await registerRateLimiting(app, config);
+  await app.register(apiKeysPlugin);
+  await app.register(
+    async (v1) => {
+      await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
+      await v1.register(apiMeRoutes); // GET /api/v1/me
+    },
+    { prefix: '/api/v1' },
+  );
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
