@@ -31,6 +31,8 @@ export interface AppOverrides {
   skipMigrations?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** Extra routes registered inside the /api/v1 scope, behind key auth (tests, benchmarks). */
+  extraApiRoutes?: (v1: FastifyInstance) => void | Promise<void>;
 }
 
 /** Builds a ready, not listening, MONOid server. `server.ts` is the only caller that listens. */
@@ -97,6 +99,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
       await v1.register(apiMeRoutes); // GET /api/v1/me
+      if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },
   );
