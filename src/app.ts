@@ -14,6 +14,8 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
+import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -102,6 +104,13 @@ export async function buildApp(
       if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },
+  );
+  await app.register(
+    async (settings) => {
+      await settings.register(sessionAuth);
+      await settings.register(identitySettingsRoutes); // GET /api/settings/me
+    },
+    { prefix: '/api/settings' },
   );
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
