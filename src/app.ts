@@ -8,10 +8,11 @@ import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import { registerRateLimiting } from './http/rate-limit.ts';
+import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
 import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
+import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
@@ -107,8 +108,13 @@ export async function buildApp(
   );
   await app.register(
     async (settings) => {
+      perAddressRateLimit(settings, {
+        name: 'settings',
+        max: config.ADDRESS_RATE_LIMIT_PER_MINUTE,
+      });
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
+      await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
     },
     { prefix: '/api/settings' },
   );
