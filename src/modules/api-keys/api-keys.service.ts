@@ -146,6 +146,8 @@ export async function createApiKeyForClerkUser(
   deps: ApiKeyServiceDeps,
   input: Omit<CreateApiKeyInput, 'userId'> & { clerkUserId: string },
 ): Promise<CreatedApiKey & { userId: string }> {
+  // Validate first: bad input writes nothing, not even the user row.
+  checkInput(input, (deps.now ?? Date.now)());
   const user = await ensureUserByClerkId(deps.database.db, input.clerkUserId);
   if (user.deleted) throw conflict('That user has been deleted.');
   const { clerkUserId: _ignored, ...rest } = input;
