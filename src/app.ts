@@ -16,6 +16,8 @@ import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
+import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 
@@ -83,6 +85,8 @@ export async function buildApp(
 
   app.decorate('config', config);
   app.decorate('database', database);
+  // Before any feature plugin, so features can push their hooks (API keys: onUserDeleted).
+  app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
     await stopServingEmbedded();
@@ -134,6 +138,7 @@ export async function buildApp(
     },
     { prefix: '/api/settings' },
   );
+  await app.register(clerkWebhookRoutes, { prefix: '/webhooks/clerk' });
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
