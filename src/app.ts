@@ -3,18 +3,25 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
+import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
 import { registerSecurityHeaders, registerSettingsCors } from './http/security.ts';
+import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
+import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
+import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
+import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 
@@ -34,6 +41,8 @@ export interface AppOverrides {
   skipMigrations?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** Extra routes registered inside the /api/v1 scope, behind key auth (tests, benchmarks). */
+  extraApiRoutes?: (v1: FastifyInstance) => void | Promise<void>;
 }
 
 /** Builds a ready, not listening, MONOid server. `server.ts` is the only caller that listens. */
@@ -55,6 +64,13 @@ export async function buildApp(
   });
 
   const ownsDatabase = !overrides.database;
+  // The embedded database opens in one process at a time: take its data-directory lock
+  // (the operator CLI may hold it for a moment), and serve it to local tools once open.
+  const embeddedDir =
+    ownsDatabase && !config.DATABASE_URL && config.DATA_DIR !== 'memory' ? config.DATA_DIR : null;
+  const releaseLock = embeddedDir
+    ? await acquireDataDirLock(embeddedDir, { waitMs: 10_000 })
+    : () => undefined;
   const database =
     overrides.database ??
     (await openDatabase({
@@ -64,6 +80,12 @@ export async function buildApp(
       onBackgroundError: (err) => app.log.warn({ err }, 'database connection error'),
     }));
   if (!overrides.skipMigrations) await runMigrations(database);
+  const stopServingEmbedded =
+    embeddedDir && database.pglite
+      ? await serveEmbeddedDatabase(database.pglite, embeddedDir, (err) =>
+          app.log.warn({ err }, 'embedded database socket error'),
+        )
+      : async () => undefined;
 
   app.decorate('config', config);
   app.decorate('database', database);
@@ -73,7 +95,9 @@ export async function buildApp(
   app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
+    await stopServingEmbedded();
     if (ownsDatabase) await database.close();
+    releaseLock();
   });
 
   app.decorateRequest('principal', null);
@@ -94,17 +118,7 @@ export async function buildApp(
     if (closing) reply.header('connection', 'close');
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    app.metrics.httpDuration.observe(
-      {
-        method: request.method,
-        // The route pattern, never the raw URL: bounded label cardinality, no ids or secrets.
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
-  });
+  registerMetricsHooks(app);
 
   await registerSecurityHeaders(app);
   await registerOpenApi(app, config);
@@ -112,11 +126,26 @@ export async function buildApp(
   if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await registerRateLimiting(app, config);
+  await app.register(apiKeysPlugin);
+  await app.register(
+    async (v1) => {
+      await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
+      await v1.register(apiMeRoutes); // GET /api/v1/me
+      if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
   await app.register(
     async (settings) => {
       await registerSettingsCors(settings, config);
+      perAddressRateLimit(settings, {
+        name: 'settings',
+        max: config.ADDRESS_RATE_LIMIT_PER_MINUTE,
+      });
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
+      await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
     },
     { prefix: '/api/settings' },
   );

@@ -3,4 +3,6 @@
  * sees one schema. Tables live next to their feature in `*.table.ts` (drizzle-kit reads those
  * files directly, see drizzle.config.ts).
  */
+
+export * from '../modules/api-keys/api-keys.table.ts';
 export * from '../modules/identity/identity.table.ts';

@@ -160,6 +160,7 @@ export function sendProblem(
   err: unknown,
 ): FastifyReply {
   const rendered = render(err);
+  request.problemCode = rendered.code;
   if (rendered.log === 'error') request.log.error({ err }, 'request failed');
   else if (rendered.log === 'warn') request.log.warn({ err }, 'request failed');
   for (const [name, value] of Object.entries(rendered.headers ?? {})) reply.header(name, value);

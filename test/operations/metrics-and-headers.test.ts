@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 
 describe('metrics', () => {
@@ -34,6 +35,26 @@ describe('metrics', () => {
       'monoid_provider_call_duration_seconds',
     ])
       expect(res.body).toContain(`# HELP ${series}`);
+  });
+
+  it('counts API-key auth outcomes and rate-limit rejections', async () => {
+    const { key } = await createTestKey(open.app, { scopes: ['read'] });
+    await open.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    await open.app.inject({ method: 'GET', url: '/api/v1/me' });
+    await open.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { authorization: 'Bearer mo_nope' },
+    });
+    const body = (await open.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toContain('monoid_api_key_auth_total{outcome="ok"} 1');
+    expect(body).toContain('monoid_api_key_auth_total{outcome="missing"} 1');
+    expect(body).toContain('monoid_api_key_auth_total{outcome="invalid"} 1');
+    expect(body).not.toContain(key);
   });
 
   it('requires the operator token when one is configured', async () => {
