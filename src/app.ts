@@ -10,11 +10,17 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { IntegrationsService } from './modules/integrations/integrations.service.ts';
+import {
+  linearWebhookRoutes,
+  notionWebhookRoutes,
+} from './modules/integrations/webhooks.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     database: Database;
+    integrations: IntegrationsService;
   }
 }
 
@@ -25,6 +31,8 @@ export interface AppOverrides {
   logStream?: Writable;
   /** Skip migrations (the caller ran them). Default: run them. */
   skipMigrations?: boolean;
+  /** Do not run the Linear webhook reconciler at start (tests drive it explicitly). */
+  skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -83,12 +91,19 @@ export async function buildApp(
     if (closing) reply.header('connection', 'close');
   });
 
+  const integrations = new IntegrationsService({ database, config, log: app.log });
+  app.decorate('integrations', integrations);
+  app.addHook('onClose', async () => integrations.stop());
+
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await app.register(linearWebhookRoutes, { prefix: '/webhooks/linear' });
+  await app.register(notionWebhookRoutes, { prefix: '/webhooks/notion' });
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
+  if (!overrides.skipReconciler) integrations.startReconciler();
   return app;
 }
