@@ -10,6 +10,10 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
+import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
+import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
+import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 import { IntegrationsService } from './modules/integrations/integrations.service.ts';
 import {
   linearWebhookRoutes,
@@ -68,6 +72,8 @@ export async function buildApp(
 
   app.decorate('config', config);
   app.decorate('database', database);
+  // Before any feature plugin, so features can push their hooks (API keys: onUserDeleted).
+  app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
     if (ownsDatabase) await database.close();
@@ -99,6 +105,14 @@ export async function buildApp(
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await app.register(
+    async (settings) => {
+      await settings.register(sessionAuth);
+      await settings.register(identitySettingsRoutes); // GET /api/settings/me
+    },
+    { prefix: '/api/settings' },
+  );
+  await app.register(clerkWebhookRoutes, { prefix: '/webhooks/clerk' });
   await app.register(linearWebhookRoutes, { prefix: '/webhooks/linear' });
   await app.register(notionWebhookRoutes, { prefix: '/webhooks/notion' });
 
