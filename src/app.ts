@@ -14,6 +14,7 @@ import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
+import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
 import { IntegrationsService } from './modules/integrations/integrations.service.ts';
 import {
   linearWebhookRoutes,
@@ -109,6 +110,7 @@ export async function buildApp(
     async (settings) => {
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
+      await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
     },
     { prefix: '/api/settings' },
   );
