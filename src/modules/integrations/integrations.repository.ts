@@ -343,8 +343,11 @@ export interface NewInboxEvent {
 }
 
 /**
- * Inserts verified events in one autocommitted statement, skipping duplicates, and notifies
- * `inbox_events` with each new row id (delivered at commit). Returns the ids inserted.
+ * Inserts verified events in one autocommitted statement, skipping duplicates. Returns the
+ * ids inserted. Deliberately no NOTIFY here: a notifying transaction takes Postgres' global
+ * notify-queue lock through its commit, which serialises webhook commits (measured: p50 x2
+ * and a third less throughput at 500/s). Wake-ups are sent after commit, coalesced (see
+ * IntegrationsService.onInboxEvents).
  */
 export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
@@ -363,7 +366,7 @@ export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): 
       on conflict (provider, connection_id, delivery_id) do nothing
       returning id
     )
-    select id::text as id, pg_notify('inbox_events', id::text) from ins`)) as unknown as {
+    select id::text as id from ins`)) as unknown as {
     rows: Array<{ id: string }>;
   };
   return result.rows.map((r) => r.id);
