@@ -266,6 +266,21 @@ describe('/api/settings/integrations', () => {
       linear.webhooks.delete('foreign-1');
     });
 
+    it('reconcile releases the webhook of a link deleted behind its back (container cascade)', async () => {
+      const teamId = linear.teams[0]!.id;
+      const container = randomUUID();
+      expect(
+        (await call('adminA', 'PUT', `/linear/links/${container}`, { teamId })).statusCode,
+      ).toBe(200);
+      const hook = [...linear.webhooks.values()].find((h) => h.teamId === teamId)!;
+      await t.app.database.db
+        .delete(linearTeamLinks)
+        .where(eq(linearTeamLinks.containerId, container));
+      const res = await call('adminA', 'POST', '/linear/reconcile');
+      expect(res.json().data).toMatchObject({ deleted: 1, error: null });
+      expect(linear.webhooks.has(hook.id)).toBe(false);
+    });
+
     it('disconnect deletes the webhooks at Linear, the tokens and the links', async () => {
       expect((await call('memberA', 'DELETE', '/linear')).statusCode).toBe(403);
       const res = await call('adminA', 'DELETE', '/linear');

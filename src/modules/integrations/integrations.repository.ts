@@ -269,6 +269,29 @@ export async function listNeeds(db: Executor, registrationId: string): Promise<s
   return rows.map((r) => r.reason);
 }
 
+/**
+ * Drops `container:<id>` needs whose team link is gone (a container deleted by a cascade, a
+ * link removed outside the service), so that the reconciler can release their webhooks.
+ */
+export async function pruneStaleContainerNeeds(
+  db: Executor,
+  connectionId: string,
+): Promise<number> {
+  const result = (await db.execute(sql`
+    delete from linear_webhook_needs n
+    using linear_webhook_registrations r
+    where n.registration_id = r.id
+      and r.connection_id = ${connectionId}::uuid
+      and n.reason like 'container:%'
+      and not exists (
+        select 1 from linear_team_links l
+        where l.connection_id = r.connection_id
+          and l.team_id = r.team_id
+          and 'container:' || l.container_id::text = n.reason)
+    returning n.reason`)) as unknown as { rows: unknown[] };
+  return result.rows.length;
+}
+
 // --- team links ----------------------------------------------------------------------------
 
 export async function findLinkByContainer(
