@@ -61,6 +61,24 @@ describe('/api/settings/integrations', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  it('documents the routes in /openapi.json, without any secret field', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    for (const path of [
+      '/webhooks/linear/',
+      '/webhooks/notion/',
+      '/api/settings/integrations/',
+      '/api/settings/integrations/linear/links/{containerId}',
+      '/api/settings/integrations/notion/verification/confirm',
+    ])
+      expect(Object.keys(doc.paths)).toContain(path);
+    const schemas = doc.components.schemas;
+    const fields = ['IntegrationConnection', 'LinearWebhookStatus', 'NotionSubscription'].flatMap(
+      (name) => Object.keys(schemas[name].properties),
+    );
+    expect(fields).toContain('lastEventAt');
+    for (const field of fields) expect(field).not.toMatch(/token|secret|enc$/i);
+  });
+
   it('starts empty', async () => {
     const res = await call('adminA', 'GET', '/');
     expect(res.statusCode).toBe(200);
