@@ -367,7 +367,14 @@ describe('Notion connection and webhook subscription', () => {
   beforeAll(async () => {
     notion = await startFakeNotion({ tokens: [token] });
     t = await buildTestApp({
-      env: { ...clerkEnv(), ...notion.env(), PUBLIC_BASE_URL: 'https://monoid.example' },
+      env: {
+        ...clerkEnv(),
+        ...notion.env(),
+        PUBLIC_BASE_URL: 'https://monoid.example',
+        NOTION_CLIENT_ID: 'notion_client',
+        NOTION_CLIENT_SECRET: 'notion_client_secret',
+        NOTION_OAUTH_REDIRECT_URI: 'https://app.monoid.example/notion/callback',
+      },
       overrides: { skipReconciler: true },
     });
   });
@@ -493,6 +500,35 @@ describe('Notion connection and webhook subscription', () => {
     expect(request.path).toBe(`/v1/pages/${pageId}`);
     expect(request.headers['notion-version']).toBe('2025-09-03');
     expect(request.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it('connects a personal workspace through Notion OAuth (state checked, Basic client auth)', async () => {
+    const start = await call('POST', '/notion/oauth/authorize', undefined, 'personal');
+    expect(start.statusCode).toBe(200);
+    const { authorizeUrl, state } = start.json().data;
+    const url = new URL(authorizeUrl);
+    expect(url.origin + url.pathname).toBe(`${notion.url}/v1/oauth/authorize`);
+    expect(url.searchParams.get('owner')).toBe('user');
+    notion.oauthCodes.set('n-code', 'ntn_oauth_token');
+    const wrong = await call(
+      'POST',
+      '/notion/oauth/callback',
+      { code: 'n-code', state: 'nope' },
+      'personal',
+    );
+    expect(wrong.statusCode).toBe(400);
+    expect(notion.requests.filter((r) => r.path === '/v1/oauth/token')).toHaveLength(0);
+    const res = await call('POST', '/notion/oauth/callback', { code: 'n-code', state }, 'personal');
+    expect(res.statusCode).toBe(201);
+    expect(res.json().data).toMatchObject({ authType: 'oauth', workspaceId: notion.workspace.id });
+    const exchange = notion.requests.find((r) => r.path === '/v1/oauth/token')!;
+    expect(exchange.headers.authorization).toBe(
+      `Basic ${Buffer.from('notion_client:notion_client_secret').toString('base64')}`,
+    );
+    expect(exchange.body).toMatchObject({ grant_type: 'authorization_code', code: 'n-code' });
+    // The organisation's connection is unaffected by the personal one.
+    expect((await call('GET', '/notion')).json().data.authType).toBe('internal_token');
+    expect((await call('DELETE', '/notion', undefined, 'personal')).statusCode).toBe(200);
   });
 
   it('disconnect removes the connection; its events are then refused', async () => {
