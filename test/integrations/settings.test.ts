@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, integrationConnections, linearTeamLinks } from '../../src/db/schema.ts';
 import { signNotionBody } from '../../src/modules/integrations/webhook-signatures.ts';
@@ -436,6 +436,14 @@ describe('Notion connection and webhook subscription', () => {
       const res = await post(body, q, signature);
       expect(res.statusCode).toBe(200);
     }
+    const dump = await t.app.database.db.execute(
+      sql`select row_to_json(c)::text as c from integration_connections c`,
+    );
+    const text = JSON.stringify((dump as unknown as { rows: unknown[] }).rows);
+    expect(text).toContain('notion_verification_token_enc');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(verificationToken);
+
     const rows = await notionRows();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
