@@ -284,6 +284,38 @@ describe('/api/settings/integrations', () => {
       linear.webhooks.delete('foreign-1');
     });
 
+    it('keeps a link when Linear refuses the webhook, shows it unhealthy, and the reconciler repairs it', async () => {
+      const teamId = linear.teams[0]!.id;
+      const container = randomUUID();
+      linear.failNext('createWebhook');
+      const res = await call('adminA', 'PUT', `/linear/links/${container}`, { teamId });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().data.webhook).toMatchObject({ status: 'missing', healthy: false });
+      expect(res.json().data.webhook.lastError).toMatch(/Linear refused/);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
+      const repaired = await call('adminA', 'POST', '/linear/reconcile');
+      expect(repaired.json().data).toMatchObject({ created: 1, error: null });
+      const status = (await call('adminA', 'GET', '/linear')).json().data;
+      expect(status.webhooks.find((w: { teamId: string }) => w.teamId === teamId)).toMatchObject({
+        status: 'active',
+        healthy: true,
+      });
+      expect((await call('adminA', 'DELETE', `/linear/links/${container}`)).statusCode).toBe(200);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
+    });
+
+    it('concurrent links of one team register a single webhook', async () => {
+      const teamId = linear.teams[0]!.id;
+      const containers = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const results = await Promise.all(
+        containers.map((c) => call('adminA', 'PUT', `/linear/links/${c}`, { teamId })),
+      );
+      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(1);
+      for (const c of containers) await call('adminA', 'DELETE', `/linear/links/${c}`);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
+    });
+
     it('reconcile releases the webhook of a link deleted behind its back (container cascade)', async () => {
       const teamId = linear.teams[0]!.id;
       const container = randomUUID();
