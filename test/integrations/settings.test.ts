@@ -185,6 +185,7 @@ describe('/api/settings/integrations', () => {
       expect(hook).toMatchObject({ url: 'https://monoid.example/webhooks/linear', teamId });
       const status = (await call('adminA', 'GET', '/linear')).json().data;
       expect(status.webhooks).toHaveLength(1);
+      expect(status.webhooks[0]).toMatchObject({ teamId, teamName: 'Engineering', healthy: true });
       expect(status.webhooks[0].needs.sort()).toEqual(
         [`container:${containerA1}`, `container:${containerA2}`].sort(),
       );
