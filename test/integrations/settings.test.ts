@@ -152,6 +152,11 @@ describe('/api/settings/integrations', () => {
       expect(member.statusCode).toBe(403);
       const bad = await call('adminA', 'POST', '/linear/api-key', { apiKey: 'lin_api_wrong' });
       expect(bad.statusCode).toBe(400);
+      linear.failNext('MonoidOrganization');
+      const down = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
+      expect(down.statusCode).toBe(503);
+      expect(down.headers['retry-after']).toBe('5');
+      expect(down.json().detail).toMatch(/Linear could not be reached/);
       expect((await call('adminA', 'GET', '/linear')).statusCode).toBe(404);
       const ok = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
       expect(ok.statusCode).toBe(201);
