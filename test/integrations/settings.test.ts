@@ -213,6 +213,26 @@ describe('/api/settings/integrations', () => {
       expect((await call('adminA', 'GET', '/linear')).json().data.webhooks).toEqual([]);
     });
 
+    it('moving a container to another team moves the webhook need', async () => {
+      const [team0, team1] = [linear.teams[0]!.id, linear.teams[1]!.id];
+      const container = randomUUID();
+      expect(
+        (await call('adminA', 'PUT', `/linear/links/${container}`, { teamId: team0 })).statusCode,
+      ).toBe(200);
+      const moved = await call('adminA', 'PUT', `/linear/links/${container}`, { teamId: team1 });
+      expect(moved.statusCode).toBe(200);
+      expect(moved.json().data).toMatchObject({ teamId: team1, teamName: 'Design' });
+      const hooks = [...linear.webhooks.values()];
+      expect(hooks.filter((h) => h.teamId === team0)).toHaveLength(0);
+      expect(hooks.filter((h) => h.teamId === team1)).toHaveLength(1);
+      const links = (await call('adminA', 'GET', '/linear/links')).json().data;
+      expect(links.filter((l: { containerId: string }) => l.containerId === container)).toEqual([
+        expect.objectContaining({ teamId: team1 }),
+      ]);
+      expect((await call('adminA', 'DELETE', `/linear/links/${container}`)).statusCode).toBe(200);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === team1)).toHaveLength(0);
+    });
+
     it('refuses a team that is not in the connected workspace', async () => {
       const res = await call('adminA', 'PUT', `/linear/links/${containerA1}`, { teamId: 'nope' });
       expect(res.statusCode).toBe(400);
