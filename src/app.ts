@@ -21,6 +21,13 @@ import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
+import { readInboxStats } from './modules/integrations/inbox-stats.repository.ts';
+import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
+import { IntegrationsService } from './modules/integrations/integrations.service.ts';
+import {
+  linearWebhookRoutes,
+  notionWebhookRoutes,
+} from './modules/integrations/webhooks.routes.ts';
 import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
@@ -29,6 +36,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     database: Database;
+    integrations: IntegrationsService;
   }
 }
 
@@ -39,6 +47,8 @@ export interface AppOverrides {
   logStream?: Writable;
   /** Skip migrations (the caller ran them). Default: run them. */
   skipMigrations?: boolean;
+  /** Do not run the Linear webhook reconciler at start (tests drive it explicitly). */
+  skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
   /** Extra routes registered inside the /api/v1 scope, behind key auth (tests, benchmarks). */
@@ -121,6 +131,16 @@ export async function buildApp(
   registerMetricsHooks(app);
 
   await registerSecurityHeaders(app);
+  const integrations = new IntegrationsService({ database, config, log: app.log });
+  app.decorate('integrations', integrations);
+  app.addHook('onClose', async () => integrations.stop());
+  app.metricsCollectors.push(async () => {
+    const stats = await readInboxStats(database.db);
+    for (const [state, count] of Object.entries(stats.byState))
+      app.metrics.inboxDepth.set({ state }, count);
+    app.metrics.inboxOldestPendingAge.set(stats.oldestPendingAgeSeconds);
+  });
+
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
   if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
@@ -146,12 +166,26 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
     },
     { prefix: '/api/settings' },
   );
-  await app.register(clerkWebhookRoutes, { prefix: '/webhooks/clerk' });
+  await app.register(
+    async (webhooks) => {
+      // Per sending address: generous, since each provider delivers from a handful of IPs.
+      perAddressRateLimit(webhooks, {
+        name: 'webhooks',
+        max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+      });
+      await webhooks.register(clerkWebhookRoutes, { prefix: '/clerk' });
+      await webhooks.register(linearWebhookRoutes, { prefix: '/linear' });
+      await webhooks.register(notionWebhookRoutes, { prefix: '/notion' });
+    },
+    { prefix: '/webhooks' },
+  );
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
+  if (!overrides.skipReconciler) integrations.startReconciler();
   return app;
 }

@@ -6,3 +6,4 @@
 
 export * from '../modules/api-keys/api-keys.table.ts';
 export * from '../modules/identity/identity.table.ts';
+export * from '../modules/integrations/integrations.table.ts';
