@@ -41,6 +41,13 @@ export const configSchema = z.object({
       .optional(),
   ),
   OPENAPI_SERVER_URL: optionalString,
+  /** How long `Idempotency-Key` records are kept (the contract requires at least 24 h). */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 30)
+    .default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;
