@@ -9,6 +9,13 @@ const optionalString = z.preprocess(
   z.string().optional(),
 );
 
+/** `pk_(test|live)_` + base64 of the Frontend API host followed by `$` (what Clerk parses). */
+function isClerkPublishableKey(value: string): boolean {
+  const match = /^pk_(test|live)_([A-Za-z0-9+/=_-]+)$/.exec(value);
+  if (!match?.[2]) return false;
+  return Buffer.from(match[2], 'base64').toString('utf8').endsWith('$');
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const booleanFlag = z
@@ -41,6 +48,71 @@ export const configSchema = z.object({
       .optional(),
   ),
   OPENAPI_SERVER_URL: optionalString,
+  // Clerk (modules/identity). Unset: /api/settings and /webhooks/clerk answer 503.
+  CLERK_SECRET_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^sk_(test|live)_\S+$/, 'must be a Clerk secret key (sk_test_… or sk_live_…)')
+      .optional(),
+  ),
+  CLERK_PUBLISHABLE_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .refine(isClerkPublishableKey, 'must be a Clerk publishable key (pk_test_… or pk_live_…)')
+      .optional(),
+  ),
+  // PEM public key; a one-line value with literal \n escapes (as in many .env files) is accepted.
+  CLERK_JWT_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .transform((value) => value.replaceAll('\\n', '\n').trim())
+      .refine(
+        (value) => value.startsWith('-----BEGIN PUBLIC KEY-----'),
+        'must be a PEM public key (-----BEGIN PUBLIC KEY----- …)',
+      )
+      .optional(),
+  ),
+  CLERK_WEBHOOK_SIGNING_SECRET: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix signing secret (whsec_…)')
+      .optional(),
+  ),
+  CLERK_AUTHORIZED_PARTIES: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((party) => party.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+  ),
+  CLERK_API_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url('must be an absolute URL such as https://api.clerk.com').optional(),
+  ),
+  // API keys (modules/api-keys): argon2id cost (OWASP: m=19 MiB, t=2, p=1), verification
+  // cache, hashing concurrency, failure throttling, last-used batching and rate limits.
+  API_KEY_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4_194_304).default(19_456),
+  API_KEY_ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
+  API_KEY_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  API_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  API_KEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  API_KEY_HASH_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(256),
+  API_KEY_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  API_KEY_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  ADDRESS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(300),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1_200),
   /** How long `Idempotency-Key` records are kept (the contract requires at least 24 h). */
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
     .number()

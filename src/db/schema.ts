@@ -4,6 +4,7 @@
  * files directly, see drizzle.config.ts).
  */
 
+export * from '../modules/api-keys/api-keys.table.ts';
 export * from '../modules/categories/categories.table.ts';
 export * from '../modules/containers/containers.table.ts';
 export * from '../modules/daily-notes/daily-notes.table.ts';
