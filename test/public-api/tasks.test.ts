@@ -280,6 +280,16 @@ describe('tasks', () => {
     expect((await dave.request('GET', `/api/v1/tasks/${t2._id}`)).statusCode).toBe(404);
   });
 
+  it('pages are stable across several workspaces too (personal + organisation)', async () => {
+    const all = await list(alice, 'limit=500');
+    expect(new Set(all.map((x) => x.organisationId)).size).toBe(2);
+    const paged: Task[] = [];
+    for (let offset = 0; offset < all.length; offset += 3) {
+      paged.push(...(await list(alice, `limit=3&offset=${offset}`)));
+    }
+    expect(paged.map((x) => x._id)).toEqual(all.map((x) => x._id));
+  });
+
   describe('list filters', () => {
     let u: ApiUser;
     const ids: Record<string, string> = {};
