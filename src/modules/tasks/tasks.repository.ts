@@ -94,15 +94,23 @@ export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow
   return taskListQuery(db, f);
 }
 
-export async function findTaskRow(
+/** The get-by-id query (not yet run; the benchmark's baseline runs the same SQL). */
+export function findTaskQuery(
   db: Executor,
-  input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
-): Promise<TaskRow | undefined> {
-  const query = db
+  input: { id: string; workspaceIds: readonly string[] },
+) {
+  return db
     .select()
     .from(tasks)
     .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
     .limit(1);
+}
+
+export async function findTaskRow(
+  db: Executor,
+  input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
+): Promise<TaskRow | undefined> {
+  const query = findTaskQuery(db, input);
   const rows = input.forUpdate ? await query.for('update') : await query;
   return rows[0];
 }
