@@ -16,6 +16,7 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { findContainerRow } from './modules/containers/containers.repository.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
@@ -31,6 +32,7 @@ import {
 import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
+import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -131,7 +133,21 @@ export async function buildApp(
   registerMetricsHooks(app);
 
   await registerSecurityHeaders(app);
-  const integrations = new IntegrationsService({ database, config, log: app.log });
+  const integrations = new IntegrationsService({
+    database,
+    config,
+    log: app.log,
+    // Only a container of the connection's own workspace can be linked to a Linear team.
+    containerGuard: async ({ workspace, containerId }) =>
+      Boolean(
+        await findContainerRow(database.db, {
+          id: containerId,
+          workspaceIds: [
+            workspace.kind === 'organisation' ? workspace.organisationId : workspace.userId,
+          ],
+        }),
+      ),
+  });
   app.decorate('integrations', integrations);
   app.addHook('onClose', async () => integrations.stop());
   app.metricsCollectors.push(async () => {
@@ -152,6 +168,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
       await v1.register(apiMeRoutes); // GET /api/v1/me
+      await v1.register(publicApiRoutes); // the nine resources + Idempotency-Key on POST
       if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },

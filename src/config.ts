@@ -150,6 +150,13 @@ export const configSchema = z.object({
     z.url().optional(),
   ),
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** How long `Idempotency-Key` records are kept (the contract requires at least 24 h). */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 30)
+    .default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../src/db/database.ts';
-import { memberships, organisations, users } from '../../src/db/schema.ts';
+import { containers, memberships, organisations, users } from '../../src/db/schema.ts';
 import { signLinearBody } from '../../src/modules/integrations/webhook-signatures.ts';
 
 export async function createUser(db: Db, email = `${randomUUID()}@example.com`) {
@@ -53,4 +54,43 @@ export function linearHeaders(body: string, secret: string, deliveryId: string =
     'linear-event': 'Issue',
     'linear-signature': signLinearBody(body, secret),
   };
+}
+
+/**
+ * A container row in a workspace (linking needs a real container of the connection's own
+ * workspace). `organisationClerkId` selects an organisation workspace; else personal.
+ */
+export async function createContainer(
+  db: Db,
+  input: { userId?: string; userClerkId?: string; organisationClerkId?: string; id?: string },
+): Promise<string> {
+  let userId = input.userId;
+  if (!userId && input.userClerkId) {
+    const [user] = await db.select().from(users).where(eq(users.clerkId, input.userClerkId));
+    userId = user?.id;
+  }
+  if (!userId) throw new Error('createContainer needs a user');
+  let organisationId: string | null = null;
+  if (input.organisationClerkId) {
+    const [org] = await db
+      .select()
+      .from(organisations)
+      .where(eq(organisations.clerkId, input.organisationClerkId));
+    if (!org) throw new Error(`no organisation ${input.organisationClerkId}`);
+    organisationId = org.id;
+  }
+  const now = Date.now();
+  const [row] = await db
+    .insert(containers)
+    .values({
+      ...(input.id ? { id: input.id } : {}),
+      userId,
+      organisationId,
+      workspaceId: organisationId ?? userId,
+      name: `Container ${randomUUID().slice(0, 8)}`,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return row!.id;
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, integrationConnections } from '../../src/db/schema.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
-import { createUser, linearHeaders, linearIssuePayload } from './fixtures.ts';
+import { createContainer, createUser, linearHeaders, linearIssuePayload } from './fixtures.ts';
 
 const API_KEY = 'lin_api_secret_personal_key_123';
 
@@ -15,7 +15,7 @@ describe('POST /webhooks/linear', () => {
   let webhookId: string;
   let secret: string;
   let teamId: string;
-  const containerId = randomUUID();
+  let containerId: string;
 
   const rows = () =>
     t.app.database.db.select().from(inboxEvents).where(eq(inboxEvents.provider, 'linear'));
@@ -31,6 +31,7 @@ describe('POST /webhooks/linear', () => {
     });
     const user = await createUser(t.app.database.db);
     const workspace = { kind: 'personal' as const, userId: user.id };
+    containerId = await createContainer(t.app.database.db, { userId: user.id });
     const connection = await t.app.integrations.connections.connectLinearApiKey({
       workspace,
       userId: user.id,

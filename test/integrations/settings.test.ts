@@ -7,7 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
 import { type FakeNotion, startFakeNotion } from '../helpers/fakes/notion-fake.ts';
-import { linearHeaders, linearIssuePayload } from './fixtures.ts';
+import { createContainer, linearHeaders, linearIssuePayload } from './fixtures.ts';
 
 const LINEAR_KEY_A = 'lin_api_org_a_key';
 const LINEAR_KEY_B = 'lin_api_org_b_key';
@@ -146,6 +146,18 @@ describe('/api/settings/integrations', () => {
   describe('organisation connection, links and webhooks', () => {
     const containerA1 = randomUUID();
     const containerA2 = randomUUID();
+    // Links need real containers of organisation A (created once its admin has signed in).
+    const orgAContainer = (id?: string) =>
+      createContainer(t.app.database.db, {
+        userClerkId: who.adminA.sub,
+        organisationClerkId: who.adminA.orgId,
+        ...(id ? { id } : {}),
+      });
+    beforeAll(async () => {
+      await call('adminA', 'GET', '/');
+      await orgAContainer(containerA1);
+      await orgAContainer(containerA2);
+    });
 
     it('lets only admins connect; a rejected key stores nothing', async () => {
       const member = await call('memberA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
@@ -215,7 +227,7 @@ describe('/api/settings/integrations', () => {
 
     it('moving a container to another team moves the webhook need', async () => {
       const [team0, team1] = [linear.teams[0]!.id, linear.teams[1]!.id];
-      const container = randomUUID();
+      const container = await orgAContainer();
       expect(
         (await call('adminA', 'PUT', `/linear/links/${container}`, { teamId: team0 })).statusCode,
       ).toBe(200);
@@ -312,7 +324,7 @@ describe('/api/settings/integrations', () => {
 
     it('keeps a link when Linear refuses the webhook, shows it unhealthy, and the reconciler repairs it', async () => {
       const teamId = linear.teams[0]!.id;
-      const container = randomUUID();
+      const container = await orgAContainer();
       linear.failNext('createWebhook');
       const res = await call('adminA', 'PUT', `/linear/links/${container}`, { teamId });
       expect(res.statusCode).toBe(200);
@@ -332,7 +344,7 @@ describe('/api/settings/integrations', () => {
 
     it('concurrent links of one team register a single webhook', async () => {
       const teamId = linear.teams[0]!.id;
-      const containers = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const containers = await Promise.all([1, 2, 3, 4].map(() => orgAContainer()));
       const results = await Promise.all(
         containers.map((c) => call('adminA', 'PUT', `/linear/links/${c}`, { teamId })),
       );
@@ -344,7 +356,7 @@ describe('/api/settings/integrations', () => {
 
     it('reconcile releases the webhook of a link deleted behind its back (container cascade)', async () => {
       const teamId = linear.teams[0]!.id;
-      const container = randomUUID();
+      const container = await orgAContainer();
       expect(
         (await call('adminA', 'PUT', `/linear/links/${container}`, { teamId })).statusCode,
       ).toBe(200);

@@ -10,6 +10,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { containers } from '../containers/containers.table.ts';
 import { organisations, users } from '../identity/identity.table.ts';
 
 export const integrationProviders = ['linear', 'notion'] as const;
@@ -132,15 +133,16 @@ export const linearWebhookNeeds = pgTable(
 );
 
 /**
- * A container linked to a Linear team (at most one team per container). `container_id` has
- * no foreign key yet: the containers table belongs to the public-API feature (see
- * docs/integrations.md); the lead adds the constraint when both branches meet.
+ * A container linked to a Linear team (at most one team per container); deleting the
+ * container removes its link (and the reconciler then releases the webhook need).
  */
 export const linearTeamLinks = pgTable(
   'linear_team_links',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    containerId: uuid('container_id').notNull(),
+    containerId: uuid('container_id')
+      .notNull()
+      .references(() => containers.id, { onDelete: 'cascade' }),
     connectionId: uuid('connection_id')
       .notNull()
       .references(() => integrationConnections.id, { onDelete: 'cascade' }),

@@ -1,0 +1,1 @@
+ALTER TABLE "linear_team_links" ADD CONSTRAINT "linear_team_links_container_id_containers_id_fk" FOREIGN KEY ("container_id") REFERENCES "public"."containers"("id") ON DELETE cascade ON UPDATE no action;
