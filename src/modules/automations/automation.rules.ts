@@ -11,7 +11,7 @@ import { renderTemplate, renderText } from './automation.templates.ts';
  */
 export interface EvaluableRule {
   trigger: AutomationTrigger;
-  conditions: unknown;
+  conditions?: unknown;
   actions: AutomationAction[];
 }
 
