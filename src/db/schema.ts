@@ -4,3 +4,4 @@
  * files directly, see drizzle.config.ts).
  */
 export * from '../modules/identity/identity.table.ts';
+export * from '../modules/integrations/integrations.table.ts';
