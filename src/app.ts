@@ -10,6 +10,8 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
+import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -87,6 +89,13 @@ export async function buildApp(
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await app.register(
+    async (settings) => {
+      await settings.register(sessionAuth);
+      await settings.register(identitySettingsRoutes); // GET /api/settings/me
+    },
+    { prefix: '/api/settings' },
+  );
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();

@@ -9,6 +9,13 @@ const optionalString = z.preprocess(
   z.string().optional(),
 );
 
+/** `pk_(test|live)_` + base64 of the Frontend API host followed by `$` (what Clerk parses). */
+function isClerkPublishableKey(value: string): boolean {
+  const match = /^pk_(test|live)_([A-Za-z0-9+/=_-]+)$/.exec(value);
+  if (!match?.[2]) return false;
+  return Buffer.from(match[2], 'base64').toString('utf8').endsWith('$');
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const booleanFlag = z
@@ -61,6 +68,56 @@ export const configSchema = z.object({
     z.url().optional(),
   ),
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  // Clerk (modules/identity). Unset: /api/settings and /webhooks/clerk answer 503.
+  CLERK_SECRET_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^sk_(test|live)_\S+$/, 'must be a Clerk secret key (sk_test_… or sk_live_…)')
+      .optional(),
+  ),
+  CLERK_PUBLISHABLE_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .refine(isClerkPublishableKey, 'must be a Clerk publishable key (pk_test_… or pk_live_…)')
+      .optional(),
+  ),
+  // PEM public key; a one-line value with literal \n escapes (as in many .env files) is accepted.
+  CLERK_JWT_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .transform((value) => value.replaceAll('\\n', '\n').trim())
+      .refine(
+        (value) => value.startsWith('-----BEGIN PUBLIC KEY-----'),
+        'must be a PEM public key (-----BEGIN PUBLIC KEY----- …)',
+      )
+      .optional(),
+  ),
+  CLERK_WEBHOOK_SIGNING_SECRET: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Svix signing secret (whsec_…)')
+      .optional(),
+  ),
+  CLERK_AUTHORIZED_PARTIES: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((party) => party.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+  ),
+  CLERK_API_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url('must be an absolute URL such as https://api.clerk.com').optional(),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;

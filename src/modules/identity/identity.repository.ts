@@ -1,6 +1,13 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
-import { memberships, organisations } from './identity.table.ts';
+import {
+  type MembershipRow,
+  memberships,
+  type OrganisationRow,
+  organisations,
+  type UserRow,
+  users,
+} from './identity.table.ts';
 
 export interface OrganisationAccess {
   organisationId: string;
@@ -26,4 +33,134 @@ export async function listOrganisationAccess(
         isNull(organisations.deletedAt),
       ),
     );
+}
+
+export async function findUserByClerkId(
+  db: Executor,
+  clerkId: string,
+): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.clerkId, clerkId)).limit(1);
+  return row;
+}
+
+export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+/**
+ * Returns the user with this Clerk id, creating an empty row first when there is none (a
+ * signed-in user whose `user.created` webhook has not arrived yet). Concurrent first requests
+ * are safe: the insert does nothing on conflict and the row is read back.
+ */
+export async function ensureUser(db: Executor, clerkId: string): Promise<UserRow> {
+  const found = await findUserByClerkId(db, clerkId);
+  if (found) return found;
+  await db.insert(users).values({ clerkId }).onConflictDoNothing({ target: users.clerkId });
+  const row = await findUserByClerkId(db, clerkId);
+  if (!row) throw new Error('user row vanished after insert');
+  return row;
+}
+
+export async function findOrganisationByClerkId(
+  db: Executor,
+  clerkId: string,
+): Promise<OrganisationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(organisations)
+    .where(eq(organisations.clerkId, clerkId))
+    .limit(1);
+  return row;
+}
+
+/** Like ensureUser, for organisations; the placeholder's name is the best hint available. */
+export async function ensureOrganisation(
+  db: Executor,
+  input: { clerkId: string; name: string; slug: string | null },
+): Promise<OrganisationRow> {
+  const found = await findOrganisationByClerkId(db, input.clerkId);
+  if (found) return found;
+  await db
+    .insert(organisations)
+    .values({ clerkId: input.clerkId, name: input.name, slug: input.slug })
+    .onConflictDoNothing({ target: organisations.clerkId });
+  const row = await findOrganisationByClerkId(db, input.clerkId);
+  if (!row) throw new Error('organisation row vanished after insert');
+  return row;
+}
+
+/** The membership row of a user in an organisation, live or ended. */
+export async function findMembership(
+  db: Executor,
+  userId: string,
+  organisationId: string,
+): Promise<MembershipRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), eq(memberships.organisationId, organisationId)))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Records what a verified session token says about a membership (observed at the token's
+ * `iat`), unless a newer Clerk event is already stored. Returns the row as it now stands.
+ */
+export async function observeMembership(
+  db: Executor,
+  input: { userId: string; organisationId: string; role: string; observedAt: number },
+): Promise<MembershipRow | undefined> {
+  await db
+    .insert(memberships)
+    .values({
+      userId: input.userId,
+      organisationId: input.organisationId,
+      role: input.role,
+      clerkEventAt: input.observedAt,
+    })
+    .onConflictDoUpdate({
+      target: [memberships.userId, memberships.organisationId],
+      set: {
+        role: input.role,
+        deletedAt: null,
+        clerkEventAt: input.observedAt,
+        updatedAt: sql`now()`,
+      },
+      setWhere: or(
+        isNull(memberships.clerkEventAt),
+        lt(memberships.clerkEventAt, input.observedAt),
+      ),
+    });
+  return findMembership(db, input.userId, input.organisationId);
+}
+
+export interface MembershipView {
+  role: string;
+  joinedAt: Date;
+  organisation: OrganisationRow;
+}
+
+/** Live memberships of live organisations, with the organisation, oldest first. */
+export async function listMembershipsWithOrganisations(
+  db: Executor,
+  userId: string,
+): Promise<MembershipView[]> {
+  return db
+    .select({
+      role: memberships.role,
+      joinedAt: memberships.createdAt,
+      organisation: organisations,
+    })
+    .from(memberships)
+    .innerJoin(organisations, eq(organisations.id, memberships.organisationId))
+    .where(
+      and(
+        eq(memberships.userId, userId),
+        isNull(memberships.deletedAt),
+        isNull(organisations.deletedAt),
+      ),
+    )
+    .orderBy(asc(memberships.createdAt), asc(organisations.id));
 }

@@ -1,0 +1,117 @@
+import { clerkPlugin, getAuth } from '@clerk/fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../../config.ts';
+import { clerkNotConfigured, sessionUnauthorized } from './identity.errors.ts';
+import { resolveSessionUser } from './identity.service.ts';
+
+/** The variables session auth needs; empty when it can run. */
+export function missingSessionAuthConfig(config: Config): string[] {
+  const missing: string[] = [];
+  if (!config.CLERK_SECRET_KEY) missing.push('CLERK_SECRET_KEY');
+  if (!config.CLERK_PUBLISHABLE_KEY) missing.push('CLERK_PUBLISHABLE_KEY');
+  return missing;
+}
+
+// Clerk's SDK would fall back to the Frontend API host of the publishable key; a URL that
+// can never answer keeps it from reaching the network when only the PEM key should be used.
+const unreachableApiUrl = 'http://127.0.0.1:9';
+
+function apiUrlOption(config: Config): { apiUrl?: string } {
+  if (config.CLERK_API_URL) return { apiUrl: config.CLERK_API_URL };
+  return config.CLERK_JWT_KEY ? { apiUrl: unreachableApiUrl } : {};
+}
+
+function hasCredentials(request: FastifyRequest): boolean {
+  if (request.headers.authorization) return true;
+  return /(?:^|;\s*)__session=/.test(request.headers.cookie ?? '');
+}
+
+/** Human description of why Clerk rejected a token; never echoes the token itself. */
+function describeRejection(request: FastifyRequest, reason: string | undefined): string {
+  const authorization = request.headers.authorization ?? '';
+  if (/^bearer\s+mo_/i.test(authorization)) {
+    return 'API keys cannot call the settings API; use a Clerk session token.';
+  }
+  if (authorization && !/^bearer\s+\S+/i.test(authorization)) {
+    return 'The Authorization header must be "Bearer <Clerk session token>".';
+  }
+  const r = reason ?? '';
+  if (r.includes('token-expired')) return 'The session token has expired.';
+  if (r.includes('not-active-yet') || r.includes('nbf') || r.includes('iat-in-the-future')) {
+    return 'The session token is not valid yet.';
+  }
+  if (r === 'token-invalid-authorized-parties') {
+    return 'The session token was issued for an origin this server does not accept (azp).';
+  }
+  if (r === 'token-invalid-signature') return 'The session token signature is invalid.';
+  if (r === 'token-type-mismatch') return 'Only Clerk session tokens are accepted here.';
+  if (r === 'session-token-but-no-client-uat' || r === 'dev-browser-missing') {
+    return 'The __session cookie is incomplete (Clerk also sets __client_uat, and __clerk_db_jwt on development instances).';
+  }
+  return 'The session token is invalid.';
+}
+
+function rejectionReason(request: FastifyRequest): string | undefined {
+  const auth = (request as { auth?: { debug?: () => Record<string, unknown> } }).auth;
+  const reason = auth?.debug?.().reason;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+/**
+ * Clerk session authentication for the enclosing scope (`/api/settings`). Wrapped with
+ * fastify-plugin so its hooks apply to the scope that registers it, and to nothing else:
+ * register it inside the settings scope only.
+ *
+ * Everything comes from our Config, never from process.env (which @clerk/fastify would read
+ * at import time). Tokens come from `Authorization: Bearer` or the `__session` cookie and are
+ * verified offline when CLERK_JWT_KEY is set; `azp` is checked against
+ * CLERK_AUTHORIZED_PARTIES when set. On success `request.sessionUser` is set; otherwise the
+ * request ends with 401 (or 403 when the token names an organisation the user has left).
+ */
+export const sessionAuth = fp(
+  async function sessionAuth(scope: FastifyInstance) {
+    const config = scope.config;
+    const missing = missingSessionAuthConfig(config);
+    if (missing.length > 0 || !config.CLERK_SECRET_KEY || !config.CLERK_PUBLISHABLE_KEY) {
+      scope.addHook('onRequest', async () => {
+        throw clerkNotConfigured(missing);
+      });
+      return;
+    }
+
+    await scope.register(clerkPlugin, {
+      hookName: 'onRequest',
+      secretKey: config.CLERK_SECRET_KEY,
+      publishableKey: config.CLERK_PUBLISHABLE_KEY,
+      ...apiUrlOption(config),
+      ...(config.CLERK_JWT_KEY ? { jwtKey: config.CLERK_JWT_KEY } : {}),
+      ...(config.CLERK_AUTHORIZED_PARTIES?.length
+        ? { authorizedParties: config.CLERK_AUTHORIZED_PARTIES }
+        : {}),
+      // A pure API: never answer with a handshake redirect (it needs Set-Cookie on the app's
+      // own domain). An expired cookie token is a 401 and the frontend refreshes it.
+      __internal_enableHandshake: false,
+    });
+
+    scope.addHook('onRequest', async (request, reply) => {
+      // Clerk's debug message can quote token details; the problem body explains instead.
+      reply.removeHeader('x-clerk-auth-message');
+      const auth = getAuth(request);
+      if (!auth.isAuthenticated || !auth.userId) {
+        if (!hasCredentials(request)) throw sessionUnauthorized();
+        throw sessionUnauthorized(describeRejection(request, rejectionReason(request)));
+      }
+      const claims = auth.sessionClaims;
+      request.sessionUser = await resolveSessionUser(scope.database.db, {
+        clerkUserId: auth.userId,
+        sessionId: auth.sessionId ?? null,
+        issuedAt: typeof claims?.iat === 'number' ? claims.iat : null,
+        orgClerkId: auth.orgId ?? null,
+        orgRole: auth.orgRole ?? null,
+        orgSlug: auth.orgSlug ?? null,
+      });
+    });
+  },
+  { name: 'monoid-session-auth', fastify: '5.x' },
+);
