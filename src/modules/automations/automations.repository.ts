@@ -323,7 +323,7 @@ export async function listExternalItems(
 
 export async function upsertExternalItem(
   db: Executor,
-  input: ExternalItemKey & { itemId: string; versionAt: number; removed: boolean },
+  input: ExternalItemKey & { itemId: string | null; versionAt: number; removed: boolean },
 ): Promise<void> {
   await db
     .insert(externalItems)

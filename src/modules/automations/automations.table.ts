@@ -108,7 +108,8 @@ export const externalItems = pgTable(
     externalId: text('external_id').notNull(),
     itemType: text('item_type', { enum: ['task', 'project', 'container'] }).notNull(),
     containerKey: text('container_key').notNull().default(''),
-    itemId: uuid('item_id').notNull(),
+    /** Null for a tombstone: a removal seen before the item existed (out-of-order delivery). */
+    itemId: uuid('item_id'),
     /** Provider version (ms) of the last applied state. */
     versionAt: bigint('version_at', { mode: 'number' }).notNull().default(0),
     removedAt: timestamp('removed_at', { withTimezone: true }),
