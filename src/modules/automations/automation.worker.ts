@@ -69,6 +69,11 @@ export class AutomationWorker {
     return this.#running;
   }
 
+  /** Wakes a sleeping worker (new or replayed events). */
+  wake(): void {
+    this.#wake?.();
+  }
+
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
