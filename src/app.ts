@@ -10,13 +10,21 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { genRequestId } from './http/request-id.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
+import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
+import { IntegrationsService } from './modules/integrations/integrations.service.ts';
+import {
+  linearWebhookRoutes,
+  notionWebhookRoutes,
+} from './modules/integrations/webhooks.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     database: Database;
+    integrations: IntegrationsService;
   }
 }
 
@@ -27,6 +35,8 @@ export interface AppOverrides {
   logStream?: Writable;
   /** Skip migrations (the caller ran them). Default: run them. */
   skipMigrations?: boolean;
+  /** Do not run the Linear webhook reconciler at start (tests drive it explicitly). */
+  skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -62,6 +72,8 @@ export async function buildApp(
 
   app.decorate('config', config);
   app.decorate('database', database);
+  // Before any feature plugin, so features can push their hooks (API keys: onUserDeleted).
+  app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
     if (ownsDatabase) await database.close();
@@ -85,6 +97,10 @@ export async function buildApp(
     if (closing) reply.header('connection', 'close');
   });
 
+  const integrations = new IntegrationsService({ database, config, log: app.log });
+  app.decorate('integrations', integrations);
+  app.addHook('onClose', async () => integrations.stop());
+
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
@@ -96,8 +112,12 @@ export async function buildApp(
     },
     { prefix: '/api/settings' },
   );
+  await app.register(clerkWebhookRoutes, { prefix: '/webhooks/clerk' });
+  await app.register(linearWebhookRoutes, { prefix: '/webhooks/linear' });
+  await app.register(notionWebhookRoutes, { prefix: '/webhooks/notion' });
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
+  if (!overrides.skipReconciler) integrations.startReconciler();
   return app;
 }

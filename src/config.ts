@@ -48,26 +48,6 @@ export const configSchema = z.object({
       .optional(),
   ),
   OPENAPI_SERVER_URL: optionalString,
-  // Integrations (Linear, Notion): see docs/integrations.md.
-  ENCRYPTION_KEY: optionalString,
-  LINEAR_API_URL: z.url().default('https://api.linear.app/graphql'),
-  LINEAR_OAUTH_AUTHORIZE_URL: z.url().default('https://linear.app/oauth/authorize'),
-  LINEAR_OAUTH_TOKEN_URL: z.url().default('https://api.linear.app/oauth/token'),
-  LINEAR_CLIENT_ID: optionalString,
-  LINEAR_CLIENT_SECRET: optionalString,
-  LINEAR_OAUTH_REDIRECT_URI: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.url().optional(),
-  ),
-  LINEAR_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
-  NOTION_API_URL: z.url().default('https://api.notion.com'),
-  NOTION_CLIENT_ID: optionalString,
-  NOTION_CLIENT_SECRET: optionalString,
-  NOTION_OAUTH_REDIRECT_URI: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.url().optional(),
-  ),
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   // Clerk (modules/identity). Unset: /api/settings and /webhooks/clerk answer 503.
   CLERK_SECRET_KEY: z.preprocess(
     (value) => (value === '' ? undefined : value),
@@ -118,6 +98,26 @@ export const configSchema = z.object({
     (value) => (value === '' ? undefined : value),
     z.url('must be an absolute URL such as https://api.clerk.com').optional(),
   ),
+  // Integrations (Linear, Notion): see docs/integrations.md.
+  ENCRYPTION_KEY: optionalString,
+  LINEAR_API_URL: z.url().default('https://api.linear.app/graphql'),
+  LINEAR_OAUTH_AUTHORIZE_URL: z.url().default('https://linear.app/oauth/authorize'),
+  LINEAR_OAUTH_TOKEN_URL: z.url().default('https://api.linear.app/oauth/token'),
+  LINEAR_CLIENT_ID: optionalString,
+  LINEAR_CLIENT_SECRET: optionalString,
+  LINEAR_OAUTH_REDIRECT_URI: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url().optional(),
+  ),
+  LINEAR_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
+  NOTION_API_URL: z.url().default('https://api.notion.com'),
+  NOTION_CLIENT_ID: optionalString,
+  NOTION_CLIENT_SECRET: optionalString,
+  NOTION_OAUTH_REDIRECT_URI: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url().optional(),
+  ),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   // Automation engine (modules/automations): see docs/automations.md.
   AUTOMATION_WORKER_ENABLED: booleanFlag.default(true),
   AUTOMATION_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

@@ -128,8 +128,10 @@ export interface SignClerkWebhookOptions {
   data: Record<string, unknown>;
   /** `svix-id`; default a fresh `msg_…`. Reuse it to simulate a redelivery. */
   id?: string;
-  /** `svix-timestamp`; default now. */
+  /** `svix-timestamp` (the delivery attempt, signed); default now. */
   timestamp?: Date;
+  /** Clerk's event time (the envelope's `timestamp`, which orders events); default `timestamp`. */
+  eventTime?: Date;
   /** Default testWebhookSecret. */
   secret?: string;
   /** Sign with these secrets too (space-separated signatures, as during key rotation). */
@@ -156,7 +158,7 @@ export function signClerkWebhook(options: SignClerkWebhookOptions): {
       event_attributes: { http_request: { client_ip: '127.0.0.1', user_agent: 'test' } },
       instance_id: 'ins_test',
       object: 'event',
-      timestamp: timestamp.getTime(),
+      timestamp: (options.eventTime ?? timestamp).getTime(),
       type: options.type,
     });
   const signatures = [options.secret ?? testWebhookSecret, ...(options.extraSecrets ?? [])].map(

@@ -70,3 +70,20 @@ export const memberships = pgTable(
 export type UserRow = typeof users.$inferSelect;
 export type OrganisationRow = typeof organisations.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
+
+/**
+ * Clerk (Svix) deliveries already applied, keyed by `svix-id` (the same on every retry of a
+ * message): a redelivery is acknowledged without a second effect. Rows older than the
+ * retention window (docs/identity.md) are pruned; Svix stops retrying after about 28 h.
+ */
+export const clerkWebhookDeliveries = pgTable(
+  'clerk_webhook_deliveries',
+  {
+    svixId: text('svix_id').primaryKey(),
+    eventType: text('event_type').notNull(),
+    /** Event time used for ordering (ms): Clerk's envelope `timestamp`, else `svix-timestamp`. */
+    eventAt: bigint('event_at', { mode: 'number' }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('clerk_webhook_deliveries_received_at_idx').on(t.receivedAt)],
+);

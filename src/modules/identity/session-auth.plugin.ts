@@ -92,6 +92,8 @@ export const sessionAuth = fp(
       // A pure API: never answer with a handshake redirect (it needs Set-Cookie on the app's
       // own domain). An expired cookie token is a 401 and the frontend refreshes it.
       __internal_enableHandshake: false,
+      // No outbound traffic besides what verification needs (none with CLERK_JWT_KEY).
+      telemetry: { disabled: true },
     });
 
     scope.addHook('onRequest', async (request, reply) => {

@@ -53,7 +53,6 @@ export const integrationConnections = pgTable(
     externalWorkspaceId: text('external_workspace_id'),
     externalWorkspaceName: text('external_workspace_name'),
     status: text('status', { enum: connectionStatuses }).notNull().default('active'),
-    lastEventAt: timestamp('last_event_at', { withTimezone: true }),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
@@ -102,7 +101,6 @@ export const linearWebhookRegistrations = pgTable(
     /** The signing secret this server generated and gave Linear, encrypted. */
     secretEnc: text('secret_enc').notNull(),
     status: text('status', { enum: linearWebhookStatuses }).notNull().default('missing'),
-    lastEventAt: timestamp('last_event_at', { withTimezone: true }),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

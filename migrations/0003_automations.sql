@@ -45,7 +45,7 @@ CREATE TABLE "automation_external_items" (
 	"external_id" text NOT NULL,
 	"item_type" text NOT NULL,
 	"container_key" text DEFAULT '' NOT NULL,
-	"item_id" uuid NOT NULL,
+	"item_id" uuid,
 	"version_at" bigint DEFAULT 0 NOT NULL,
 	"removed_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

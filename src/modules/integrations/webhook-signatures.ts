@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Linear rejects deliveries whose `webhookTimestamp` is more than 60 s from now; so do we. */
+export const LINEAR_TIMESTAMP_TOLERANCE_MS = 60_000;
+
+function hmacHex(secret: string, body: Buffer): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/** Constant-time comparison of two strings; false (not a throw) when lengths differ. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** `Linear-Signature`: lowercase hex HMAC-SHA256 of the raw body, no prefix. */
+export function verifyLinearSignature(input: {
+  body: Buffer;
+  signature: string;
+  secret: string;
+}): boolean {
+  return safeEqual(hmacHex(input.secret, input.body), input.signature.trim().toLowerCase());
+}
+
+export function signLinearBody(body: Buffer | string, secret: string): string {
+  return hmacHex(secret, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
+}
+
+export type TimestampCheck = 'ok' | 'missing' | 'stale' | 'future';
+
+/** `webhookTimestamp` (Unix ms, inside the signed body) must be within 60 s of now, both ways. */
+export function checkLinearTimestamp(value: unknown, now: number): TimestampCheck {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'missing';
+  if (value < now - LINEAR_TIMESTAMP_TOLERANCE_MS) return 'stale';
+  if (value > now + LINEAR_TIMESTAMP_TOLERANCE_MS) return 'future';
+  return 'ok';
+}
+
+/** `X-Notion-Signature: sha256=<hex>`, HMAC-SHA256 of the raw body keyed with the verification token. */
+export function verifyNotionSignature(input: {
+  body: Buffer;
+  signature: string;
+  verificationToken: string;
+}): boolean {
+  const expected = `sha256=${hmacHex(input.verificationToken, input.body)}`;
+  return safeEqual(expected, input.signature.trim());
+}
+
+export function signNotionBody(body: Buffer | string, verificationToken: string): string {
+  return `sha256=${hmacHex(verificationToken, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'))}`;
+}

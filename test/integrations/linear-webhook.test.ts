@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inboxEvents, integrationConnections } from '../../src/db/schema.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
+import { createUser, linearHeaders, linearIssuePayload } from './fixtures.ts';
+
+const API_KEY = 'lin_api_secret_personal_key_123';
+
+describe('POST /webhooks/linear', () => {
+  let t: TestApp;
+  let linear: FakeLinear;
+  let connectionId: string;
+  let webhookId: string;
+  let secret: string;
+  let teamId: string;
+  const containerId = randomUUID();
+
+  const rows = () =>
+    t.app.database.db.select().from(inboxEvents).where(eq(inboxEvents.provider, 'linear'));
+
+  const deliver = (body: string, headers: Record<string, string>) =>
+    t.app.inject({ method: 'POST', url: '/webhooks/linear', headers, payload: body });
+
+  beforeAll(async () => {
+    linear = await startFakeLinear({ tokens: [API_KEY] });
+    t = await buildTestApp({
+      env: { ...linear.env(), PUBLIC_BASE_URL: 'https://monoid.example' },
+      overrides: { skipReconciler: true },
+    });
+    const user = await createUser(t.app.database.db);
+    const workspace = { kind: 'personal' as const, userId: user.id };
+    const connection = await t.app.integrations.connections.connectLinearApiKey({
+      workspace,
+      userId: user.id,
+      apiKey: API_KEY,
+    });
+    connectionId = connection.id;
+    teamId = linear.teams[0]!.id;
+    await t.app.integrations.connections.linkContainer({
+      workspace,
+      userId: user.id,
+      containerId,
+      teamId,
+    });
+    const hooks = [...linear.webhooks.values()];
+    expect(hooks).toHaveLength(1);
+    webhookId = hooks[0]!.id;
+    secret = hooks[0]!.secret!;
+  });
+  afterAll(async () => {
+    await t.close();
+    await linear.close();
+  });
+
+  it('registered exactly one webhook at the fake, with our URL, team and a generated secret', () => {
+    const [hook] = [...linear.webhooks.values()];
+    expect(hook).toMatchObject({
+      url: 'https://monoid.example/webhooks/linear',
+      teamId,
+      label: 'MONOid',
+      enabled: true,
+    });
+    expect(hook!.resourceTypes).toEqual(expect.arrayContaining(['Issue', 'Project', 'Comment']));
+    expect(hook!.secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(linear.callsOf('createWebhook')).toHaveLength(1);
+  });
+
+  it('stores a verified delivery once, however often it is sent', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const body = JSON.stringify(payload);
+    const headers = linearHeaders(body, secret);
+    const first = await deliver(body, headers);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: true, duplicate: false });
+    for (let i = 0; i < 3; i++) {
+      const again = await deliver(body, headers);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toEqual({ received: true, duplicate: true });
+    }
+    const stored = (await rows()).filter((r) => r.deliveryId === headers['linear-delivery']);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      connectionId,
+      eventType: 'Issue.create',
+      entityType: 'Issue',
+      entityId: payload.data.id,
+      teamId,
+      state: 'pending',
+      attempts: 0,
+      payload,
+    });
+    expect(stored[0]!.occurredAt?.toISOString()).toBe(payload.createdAt);
+  });
+
+  it('keeps the exact bytes: a body with unusual spacing verifies and is stored', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const body = JSON.stringify(payload, null, 3).replace('"Issue"', '"Issue"   ');
+    const res = await deliver(body, linearHeaders(body, secret));
+    expect(res.statusCode).toBe(200);
+  });
+
+  const rejected: Array<[string, () => { body: string; headers: Record<string, string> }, number]> =
+    [
+      [
+        'a tampered body',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+          const headers = linearHeaders(body, secret);
+          return { body: body.replace('Fix the thing', 'Fix the thinG'), headers };
+        },
+        401,
+      ],
+      [
+        'the wrong secret',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+          return { body, headers: linearHeaders(body, 'f'.repeat(64)) };
+        },
+        401,
+      ],
+      [
+        'a stale timestamp (61 s old)',
+        () => {
+          const body = JSON.stringify(
+            linearIssuePayload({ webhookId, teamId, at: Date.now() - 61_000 }),
+          );
+          return { body, headers: linearHeaders(body, secret) };
+        },
+        401,
+      ],
+      [
+        'a future timestamp (61 s ahead)',
+        () => {
+          const body = JSON.stringify(
+            linearIssuePayload({ webhookId, teamId, at: Date.now() + 61_000 }),
+          );
+          return { body, headers: linearHeaders(body, secret) };
+        },
+        401,
+      ],
+      [
+        'no webhookTimestamp',
+        () => {
+          const { webhookTimestamp: _, ...rest } = linearIssuePayload({ webhookId, teamId });
+          const body = JSON.stringify(rest);
+          return { body, headers: linearHeaders(body, secret) };
+        },
+        401,
+      ],
+      [
+        'no Linear-Signature header',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+          const { 'linear-signature': _, ...headers } = linearHeaders(body, secret);
+          return { body, headers };
+        },
+        401,
+      ],
+      [
+        'a signature of the wrong length',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+          return { body, headers: { ...linearHeaders(body, secret), 'linear-signature': 'abc' } };
+        },
+        401,
+      ],
+      [
+        'an unknown webhookId',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId: randomUUID(), teamId }));
+          return { body, headers: linearHeaders(body, secret) };
+        },
+        401,
+      ],
+      [
+        'no Linear-Delivery header',
+        () => {
+          const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+          const { 'linear-delivery': _, ...headers } = linearHeaders(body, secret);
+          return { body, headers };
+        },
+        400,
+      ],
+      [
+        'a body that is not JSON',
+        () => {
+          const body = '{"webhookId": ';
+          return { body, headers: linearHeaders(body, secret) };
+        },
+        400,
+      ],
+    ];
+
+  it.each(rejected)('rejects %s and stores nothing', async (_name, make, status) => {
+    const before = (await rows()).length;
+    const { body, headers } = make();
+    const res = await deliver(body, headers);
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({
+      status,
+      code: status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST',
+      error: true,
+    });
+    expect((await rows()).length).toBe(before);
+  });
+
+  it('answers 413 beyond the webhook body limit', async () => {
+    const payload = { ...linearIssuePayload({ webhookId, teamId }), pad: 'x'.repeat(1_048_576) };
+    const body = JSON.stringify(payload);
+    const res = await deliver(body, linearHeaders(body, secret));
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('never writes the secret, the signature or the API key to the logs', async () => {
+    const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+    const headers = linearHeaders(body, secret);
+    await deliver(body, headers);
+    await deliver(body, { ...headers, 'linear-signature': '0'.repeat(64) });
+    expect(t.logs.text).not.toContain(secret);
+    expect(t.logs.text).not.toContain(headers['linear-signature']);
+    expect(t.logs.text).not.toContain(API_KEY);
+  });
+
+  it('keeps tokens and webhook secrets unreadable in the database', async () => {
+    const dump = await t.app.database.db.execute(
+      sql`select row_to_json(c)::text as c from integration_connections c union all select row_to_json(w)::text from linear_webhook_registrations w`,
+    );
+    const text = JSON.stringify((dump as unknown as { rows: unknown[] }).rows);
+    expect(text).toContain('access_token_enc');
+    expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(secret);
+    const [row] = await t.app.database.db
+      .select()
+      .from(integrationConnections)
+      .where(eq(integrationConnections.id, connectionId));
+    expect(row!.accessTokenEnc).toMatch(/^v1\./);
+  });
+
+  it('unlinking deletes the webhook at Linear; its deliveries are then refused', async () => {
+    const user = await t.app.database.db.query.users.findFirst();
+    await t.app.integrations.connections.unlinkContainer({
+      workspace: { kind: 'personal', userId: user!.id },
+      containerId,
+    });
+    expect(linear.webhooks.size).toBe(0);
+    expect(linear.callsOf('deleteWebhook').map((c) => c.variables.id)).toEqual([webhookId]);
+    const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+    const res = await deliver(body, linearHeaders(body, secret));
+    expect(res.statusCode).toBe(401);
+  });
+});
