@@ -8,7 +8,12 @@ import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
+import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
+import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
+import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
@@ -19,6 +24,7 @@ import {
   linearWebhookRoutes,
   notionWebhookRoutes,
 } from './modules/integrations/webhooks.routes.ts';
+import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,6 +45,8 @@ export interface AppOverrides {
   skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
+  /** Extra routes registered inside the /api/v1 scope, behind key auth (tests, benchmarks). */
+  extraApiRoutes?: (v1: FastifyInstance) => void | Promise<void>;
 }
 
 /** Builds a ready, not listening, MONOid server. `server.ts` is the only caller that listens. */
@@ -105,10 +113,26 @@ export async function buildApp(
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
+  await registerRateLimiting(app, config);
+  await app.register(apiKeysPlugin);
+  await app.register(
+    async (v1) => {
+      await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
+      await v1.register(apiMeRoutes); // GET /api/v1/me
+      await v1.register(publicApiRoutes); // the nine resources + Idempotency-Key on POST
+      if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
+    },
+    { prefix: '/api/v1' },
+  );
   await app.register(
     async (settings) => {
+      perAddressRateLimit(settings, {
+        name: 'settings',
+        max: config.ADDRESS_RATE_LIMIT_PER_MINUTE,
+      });
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
+      await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
     },
     { prefix: '/api/settings' },
   );

@@ -140,6 +140,28 @@ export const configSchema = z.object({
       .optional(),
   ),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
+  // API keys (modules/api-keys): argon2id cost (OWASP: m=19 MiB, t=2, p=1), verification
+  // cache, hashing concurrency, failure throttling, last-used batching and rate limits.
+  API_KEY_ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4_194_304).default(19_456),
+  API_KEY_ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
+  API_KEY_ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  API_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  API_KEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  API_KEY_HASH_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(256),
+  API_KEY_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  API_KEY_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  ADDRESS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(300),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1_200),
+  /** How long `Idempotency-Key` records are kept (the contract requires at least 24 h). */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 30)
+    .default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -4,6 +4,17 @@
  * files directly, see drizzle.config.ts).
  */
 
+export * from '../modules/api-keys/api-keys.table.ts';
 export * from '../modules/automations/automations.table.ts';
+export * from '../modules/categories/categories.table.ts';
+export * from '../modules/containers/containers.table.ts';
+export * from '../modules/daily-notes/daily-notes.table.ts';
+export * from '../modules/external-links/external-links.table.ts';
+export * from '../modules/idempotency/idempotency.table.ts';
 export * from '../modules/identity/identity.table.ts';
 export * from '../modules/integrations/integrations.table.ts';
+export * from '../modules/labels/labels.table.ts';
+export * from '../modules/projects/projects.table.ts';
+export * from '../modules/reviews/reviews.table.ts';
+export * from '../modules/routine-blocks/routine-blocks.table.ts';
+export * from '../modules/tasks/tasks.table.ts';

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Database } from '../../db/database.ts';
+import type { Scope } from '../../http/auth-context.ts';
+import { type Limiter, rateLimited } from '../../http/rate-limit.ts';
+import { parseApiKey } from './api-key.format.ts';
+import type { ApiKeyHasher } from './api-key.hasher.ts';
+import { expiredApiKey, invalidApiKey, malformedApiKey, revokedApiKey } from './api-keys.errors.ts';
+import { findKeyForVerification, writeLastUsed } from './api-keys.repository.ts';
+
+/** What a verified key lets a request do; cached, so it holds no secret. */
+export interface VerifiedKey {
+  keyId: string;
+  userId: string;
+  name: string;
+  scopes: readonly Scope[];
+  /** Epoch ms, or null for a key that never expires. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+interface CacheEntry extends VerifiedKey {
+  cachedUntil: number;
+}
+
+export type Invalidation = { keyId: string } | { userId: string };
+
+/** Cross-process invalidations travel on this LISTEN/NOTIFY channel. */
+export const INVALIDATION_CHANNEL = 'api_key_invalidation';
+
+export function encodeInvalidation(target: Invalidation): string {
+  return 'keyId' in target ? `key:${target.keyId}` : `user:${target.userId}`;
+}
+
+function decodeInvalidation(payload: string): Invalidation | undefined {
+  const [kind, id] = payload.split(':', 2);
+  if (!id) return undefined;
+  if (kind === 'key') return { keyId: id };
+  if (kind === 'user') return { userId: id };
+  return undefined;
+}
+
+export interface VerifierOptions {
+  database: Database;
+  hasher: ApiKeyHasher;
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+  lastUsedIntervalMs: number;
+  /** Per-address counter of failed verifications (throttles floods before any hashing). */
+  failures: Limiter | null;
+  log: FastifyBaseLogger;
+  now?: () => number;
+}
+
+/**
+ * Verifies `mo_` keys.
+ *
+ * - Format and checksum first: pure, no I/O.
+ * - Warm path: a bounded in-memory cache keyed by SHA-256 of the full key. A hit costs one
+ *   hash of 45 bytes and a map lookup: no database query, no argon2. Revocation and expiry
+ *   are evaluated on every hit from the entry's fields, with the clock; revoke, roll and
+ *   user deletion drop entries locally and, through NOTIFY, on every other instance.
+ * - Cold path: a per-address failure throttle (before any query or hashing), then one
+ *   indexed lookup by public id and one argon2id verify under bounded concurrency.
+ *   Concurrent cold verifications of the same key share one lookup and one hash.
+ * - Last use: remembered in memory and written in batches, at most once per key per interval.
+ */
+export class ApiKeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<VerifiedKey | null>>();
+  /** Bumped by every invalidation; a cold verification that straddles one is not cached. */
+  private epoch = 0;
+  private readonly lastWritten = new Map<string, number>();
+  private readonly pendingLastUsed = new Map<string, number>();
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  now: () => number;
+  readonly stats = { cacheHits: 0, coldVerifications: 0, lastUsedWrites: 0 };
+
+  constructor(private readonly options: VerifierOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts the last-used flush timer; the interval bounds how stale a displayed time is. */
+  start(): void {
+    const period = Math.max(1_000, Math.min(this.options.lastUsedIntervalMs || 1_000, 10_000));
+    this.timer = setInterval(() => void this.flushLastUsed(), period);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flushLastUsed();
+  }
+
+  /** Throws the contract's 401/429/503 errors; resolves with the verified key. */
+  async authenticate(request: FastifyRequest, token: string): Promise<VerifiedKey> {
+    const parsed = parseApiKey(token);
+    if (!parsed.ok) {
+      await this.countFailure(request);
+      throw malformedApiKey();
+    }
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const now = this.now();
+    const cached = this.cache.get(digest);
+    let key: VerifiedKey | null;
+    if (cached && cached.cachedUntil > now) {
+      this.stats.cacheHits++;
+      key = cached;
+    } else {
+      if (cached) this.cache.delete(digest);
+      await this.throttle(request);
+      let pending = this.inflight.get(digest);
+      if (!pending) {
+        pending = this.coldVerify(digest, parsed.publicId, parsed.secret).finally(() =>
+          this.inflight.delete(digest),
+        );
+        this.inflight.set(digest, pending);
+      }
+      key = await pending;
+    }
+    if (!key) {
+      await this.countFailure(request);
+      throw invalidApiKey();
+    }
+    if (key.revokedAt !== null && key.revokedAt <= now) throw revokedApiKey();
+    if (key.expiresAt !== null && key.expiresAt <= now) throw expiredApiKey();
+    this.recordUse(key.keyId, now);
+    return key;
+  }
+
+  private async coldVerify(
+    digest: string,
+    publicId: string,
+    secret: string,
+  ): Promise<VerifiedKey | null> {
+    const epoch = this.epoch;
+    this.stats.coldVerifications++;
+    const row = await findKeyForVerification(this.options.database.db, publicId);
+    if (!row) return null;
+    const ok = await this.options.hasher.verify(row.secretHash, secret);
+    if (!ok) return null;
+    const key: VerifiedKey = {
+      keyId: row.id,
+      userId: row.userId,
+      name: row.name,
+      scopes: row.scopes,
+      expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+      // A deleted owner's keys are revoked by the deletion hook; this covers a missed hook.
+      revokedAt: row.revokedAt
+        ? row.revokedAt.getTime()
+        : row.userDeletedAt
+          ? row.userDeletedAt.getTime()
+          : null,
+    };
+    if (row.lastUsedAt && !this.lastWritten.has(key.keyId)) {
+      this.lastWritten.set(key.keyId, row.lastUsedAt.getTime());
+    }
+    if (epoch === this.epoch) this.remember(digest, key);
+    return key;
+  }
+
+  private remember(digest: string, key: VerifiedKey): void {
+    const { cacheMaxEntries, cacheTtlMs } = this.options;
+    if (cacheMaxEntries <= 0 || cacheTtlMs <= 0) return;
+    while (this.cache.size >= cacheMaxEntries) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done) break;
+      this.cache.delete(oldest.value);
+    }
+    this.cache.set(digest, { ...key, cachedUntil: this.now() + cacheTtlMs });
+  }
+
+  private async throttle(request: FastifyRequest): Promise<void> {
+    const failures = this.options.failures;
+    if (!failures) return;
+    const state = await failures.peek(request);
+    if (!state.allowed) {
+      throw rateLimited(
+        failures.rule,
+        state,
+        `Too many failed API key attempts from this address. Retry in ${Math.max(1, state.resetSeconds)} s.`,
+      );
+    }
+  }
+
+  /**
+   * Counts a failed or credential-less request against its address; past the limit the
+   * answer is 429 instead of 401 (unauthenticated calls are rate-limited per address).
+   */
+  async countFailure(request: FastifyRequest): Promise<void> {
+    const failures = this.options.failures;
+    if (!failures) return;
+    const state = await failures.consume(request);
+    if (!state.allowed) throw rateLimited(failures.rule, state);
+  }
+
+  /** Drops cached entries now, in this process. Call after the change has committed. */
+  invalidateLocal(target: Invalidation): void {
+    this.epoch++;
+    for (const [digest, entry] of this.cache) {
+      if ('keyId' in target ? entry.keyId === target.keyId : entry.userId === target.userId) {
+        this.cache.delete(digest);
+      }
+    }
+  }
+
+  /** Drops entries here and on every other instance (NOTIFY). */
+  async invalidate(target: Invalidation): Promise<void> {
+    this.invalidateLocal(target);
+    try {
+      await this.options.database.notify(INVALIDATION_CHANNEL, encodeInvalidation(target));
+    } catch (err) {
+      // Other instances still drop the entry when its TTL ends.
+      this.options.log.warn({ err }, 'could not publish API key invalidation');
+    }
+  }
+
+  async listen(): Promise<() => Promise<void>> {
+    return this.options.database.listen(INVALIDATION_CHANNEL, (payload) => {
+      const target = decodeInvalidation(payload);
+      if (target) this.invalidateLocal(target);
+    });
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private recordUse(keyId: string, now: number): void {
+    const last = this.lastWritten.get(keyId);
+    if (last !== undefined && now - last < this.options.lastUsedIntervalMs) return;
+    this.lastWritten.set(keyId, now);
+    this.pendingLastUsed.set(keyId, now);
+  }
+
+  /** Writes pending last-used times in one statement. Safe to call at any time. */
+  flushLastUsed(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.pendingLastUsed.size === 0) return;
+      const batch = [...this.pendingLastUsed].map(([id, at]) => ({ id, at: new Date(at) }));
+      this.pendingLastUsed.clear();
+      try {
+        await writeLastUsed(this.options.database.db, batch);
+        this.stats.lastUsedWrites++;
+      } catch (err) {
+        this.options.log.warn({ err, keys: batch.length }, 'could not record API key last use');
+      }
+      // Forget keys idle for longer than the interval so the map stays bounded.
+      const horizon = this.now() - this.options.lastUsedIntervalMs;
+      for (const [id, at] of this.lastWritten) if (at < horizon) this.lastWritten.delete(id);
+    });
+    return this.flushing;
+  }
+}

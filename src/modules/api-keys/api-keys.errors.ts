@@ -1,0 +1,44 @@
+import type { Scope } from '../../http/auth-context.ts';
+import { AppError } from '../../http/errors.ts';
+
+/** RFC 6750 challenges. The realm is fixed; descriptions never echo the presented key. */
+const REALM = 'Bearer realm="MONOid"';
+
+function invalidTokenChallenge(description: string): string {
+  return `${REALM}, error="invalid_token", error_description="${description}"`;
+}
+
+/** No credentials at all: a bare challenge, no `error=` (RFC 6750 §3.1). */
+export const missingCredentials = () =>
+  new AppError({
+    code: 'UNAUTHORIZED',
+    status: 401,
+    message: 'An API key is required: send Authorization: Bearer mo_...',
+    headers: { 'www-authenticate': REALM },
+  });
+
+export const invalidApiKey = (
+  description = 'The API key is not valid.',
+  code: 'UNAUTHORIZED' | 'API_KEY_REVOKED' | 'API_KEY_EXPIRED' = 'UNAUTHORIZED',
+) =>
+  new AppError({
+    code,
+    status: 401,
+    message: description,
+    headers: { 'www-authenticate': invalidTokenChallenge(description) },
+  });
+
+export const malformedApiKey = () => invalidApiKey('The API key is malformed.');
+export const revokedApiKey = () =>
+  invalidApiKey('The API key has been revoked.', 'API_KEY_REVOKED');
+export const expiredApiKey = () => invalidApiKey('The API key has expired.', 'API_KEY_EXPIRED');
+
+export const insufficientScope = (needed: Scope) =>
+  new AppError({
+    code: 'INSUFFICIENT_SCOPE',
+    status: 403,
+    message: `This API key lacks the "${needed}" scope required for this request.`,
+    headers: {
+      'www-authenticate': `${REALM}, error="insufficient_scope", scope="${needed}", error_description="The request requires the ${needed} scope."`,
+    },
+  });

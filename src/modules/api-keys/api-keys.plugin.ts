@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { clientAddress, createLimiter } from '../../http/rate-limit.ts';
+import { ApiKeyHasher } from './api-key.hasher.ts';
+import { ApiKeyVerifier } from './api-key.verifier.ts';
+import type { ApiKeyServiceDeps } from './api-keys.service.ts';
+
+/** Per-app API-key machinery, shared by the /api/v1 auth hook, settings routes and hooks. */
+export interface ApiKeysRuntime {
+  hasher: ApiKeyHasher;
+  verifier: ApiKeyVerifier;
+  /** Dependencies for the functions of api-keys.service.ts. */
+  deps: ApiKeyServiceDeps;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiKeys: ApiKeysRuntime;
+  }
+}
+
+/**
+ * Root-level plugin (fastify-plugin, so `app.apiKeys` is visible everywhere): the hasher, the
+ * verifier with its cache, the NOTIFY listener for cross-instance invalidation and the
+ * last-used flush, which runs once more on close (before the database closes).
+ * Needs `registerRateLimiting` first (the failure throttle counts on its store).
+ */
+export const apiKeysPlugin = fp(
+  async (app: FastifyInstance) => {
+    const config = app.config;
+    const hasher = new ApiKeyHasher(
+      {
+        memoryCost: config.API_KEY_ARGON2_MEMORY_KIB,
+        timeCost: config.API_KEY_ARGON2_TIME_COST,
+        parallelism: config.API_KEY_ARGON2_PARALLELISM,
+      },
+      { concurrency: config.API_KEY_HASH_CONCURRENCY, queueMax: config.API_KEY_HASH_QUEUE_MAX },
+    );
+    const verifier = new ApiKeyVerifier({
+      database: app.database,
+      hasher,
+      cacheTtlMs: config.API_KEY_CACHE_TTL_MS,
+      cacheMaxEntries: config.API_KEY_CACHE_MAX_ENTRIES,
+      lastUsedIntervalMs: config.API_KEY_LAST_USED_INTERVAL_MS,
+      failures: createLimiter(app, {
+        name: 'api-key-failures',
+        max: config.API_KEY_FAILURE_LIMIT,
+        windowMs: config.API_KEY_FAILURE_WINDOW_MS,
+        key: clientAddress,
+      }),
+      log: app.log,
+    });
+    const deps: ApiKeyServiceDeps = {
+      database: app.database,
+      hasher,
+      invalidate: (target) => verifier.invalidate(target),
+      now: () => verifier.now(),
+    };
+    app.decorate('apiKeys', { hasher, verifier, deps });
+
+    const unlisten = await verifier.listen();
+    verifier.start();
+    app.addHook('onClose', async () => {
+      await unlisten().catch(() => undefined);
+      await verifier.stop();
+    });
+  },
+  { name: 'api-keys' },
+);

@@ -1,0 +1,179 @@
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../../db/database.ts';
+import { organisations, users } from '../identity/identity.table.ts';
+import { type ApiKeyRow, apiKeys, type NewApiKeyRow } from './api-keys.table.ts';
+
+export async function insertApiKey(db: Executor, row: NewApiKeyRow): Promise<ApiKeyRow> {
+  const [inserted] = await db.insert(apiKeys).values(row).returning();
+  if (!inserted) throw new Error('insert into api_keys returned no row');
+  return inserted;
+}
+
+export interface KeyForVerification {
+  id: string;
+  userId: string;
+  name: string;
+  secretHash: string;
+  scopes: ApiKeyRow['scopes'];
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  userDeletedAt: Date | null;
+}
+
+/** The one query of a cold verification: by the unique public id, with the owner's state. */
+export async function findKeyForVerification(
+  db: Executor,
+  publicId: string,
+): Promise<KeyForVerification | undefined> {
+  const [row] = await db
+    .select({
+      id: apiKeys.id,
+      userId: apiKeys.userId,
+      name: apiKeys.name,
+      secretHash: apiKeys.secretHash,
+      scopes: apiKeys.scopes,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      userDeletedAt: users.deletedAt,
+    })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.publicId, publicId))
+    .limit(1);
+  return row;
+}
+
+export async function listApiKeysByUser(db: Executor, userId: string): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.userId, userId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+}
+
+export async function findApiKeyForUser(
+  db: Executor,
+  input: { id: string; userId: string },
+): Promise<ApiKeyRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, input.id), eq(apiKeys.userId, input.userId)))
+    .limit(1);
+  return row;
+}
+
+export async function findApiKeyById(db: Executor, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  return row;
+}
+
+export async function findApiKeyByPublicId(
+  db: Executor,
+  publicId: string,
+): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.publicId, publicId)).limit(1);
+  return row;
+}
+
+/** Row-locks a key for a state change (revoke, roll) inside a transaction. */
+export async function lockApiKey(db: Executor, id: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).for('update').limit(1);
+  return row;
+}
+
+export async function markRevoked(
+  db: Executor,
+  input: { id: string; at: Date; reason: string | null },
+): Promise<ApiKeyRow | undefined> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: input.at, revokeReason: input.reason })
+    .where(and(eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row;
+}
+
+/** Revokes every live key of a user; returns the ids it revoked. */
+export async function revokeAllOfUser(
+  db: Executor,
+  input: { userId: string; at: Date; reason: string },
+): Promise<string[]> {
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: input.at, revokeReason: input.reason })
+    .where(and(eq(apiKeys.userId, input.userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return rows.map((r) => r.id);
+}
+
+export async function markRolled(
+  db: Executor,
+  input: { id: string; expiresAt: Date; replacedById: string },
+): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ expiresAt: input.expiresAt, replacedById: input.replacedById })
+    .where(eq(apiKeys.id, input.id));
+}
+
+/**
+ * One statement for a batch of last-used times. GREATEST keeps the newest time when several
+ * instances (or an older batch) write the same key.
+ */
+export async function writeLastUsed(
+  db: Executor,
+  entries: ReadonlyArray<{ id: string; at: Date }>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const values = sql.join(
+    entries.map((e) => sql`(${e.id}::uuid, ${e.at.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update ${apiKeys} as k
+       set last_used_at = greatest(coalesce(k.last_used_at, v.at), v.at)
+      from (values ${values}) as v(id, at)
+     where k.id = v.id`);
+}
+
+/** Finds a user by Clerk id, creating a bare row when there is none (CLI, tests, local use). */
+export async function ensureUserByClerkId(
+  db: Executor,
+  clerkUserId: string,
+): Promise<{ id: string; created: boolean; deleted: boolean }> {
+  const inserted = await db
+    .insert(users)
+    .values({ clerkId: clerkUserId })
+    .onConflictDoNothing({ target: users.clerkId })
+    .returning({ id: users.id });
+  const created = inserted[0];
+  if (created) return { id: created.id, created: true, deleted: false };
+  const [existing] = await db
+    .select({ id: users.id, deletedAt: users.deletedAt })
+    .from(users)
+    .where(eq(users.clerkId, clerkUserId))
+    .limit(1);
+  if (!existing) throw new Error('user row vanished between insert and select');
+  return { id: existing.id, created: false, deleted: existing.deletedAt !== null };
+}
+
+export async function findUserById(db: Executor, userId: string) {
+  const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+  return row;
+}
+
+export async function findUserByClerkId(db: Executor, clerkUserId: string) {
+  const [row] = await db.select().from(users).where(eq(users.clerkId, clerkUserId)).limit(1);
+  return row;
+}
+
+export async function listOrganisationsByIds(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: organisations.id, clerkId: organisations.clerkId, name: organisations.name })
+    .from(organisations)
+    .where(inArray(organisations.id, [...ids]));
+}

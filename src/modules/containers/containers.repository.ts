@@ -1,0 +1,64 @@
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/database.ts';
+import { projects } from '../projects/projects.table.ts';
+import { inWorkspaces } from '../workspaces/workspace.repository.ts';
+import { type ContainerRow, containers } from './containers.table.ts';
+
+export async function listContainerRows(
+  db: Executor,
+  input: { workspaceIds: readonly string[]; limit: number; offset: number },
+): Promise<ContainerRow[]> {
+  const where: SQL[] = [inWorkspaces(containers.workspaceId, input.workspaceIds)];
+  return db
+    .select()
+    .from(containers)
+    .where(and(...where))
+    .orderBy(desc(containers.updatedAt), asc(containers.id))
+    .limit(input.limit)
+    .offset(input.offset);
+}
+
+export async function findContainerRow(
+  db: Executor,
+  input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
+): Promise<ContainerRow | undefined> {
+  const query = db
+    .select()
+    .from(containers)
+    .where(
+      and(eq(containers.id, input.id), inWorkspaces(containers.workspaceId, input.workspaceIds)),
+    )
+    .limit(1);
+  const rows = input.forUpdate ? await query.for('update') : await query;
+  return rows[0];
+}
+
+export async function insertContainer(
+  db: Executor,
+  values: typeof containers.$inferInsert,
+): Promise<ContainerRow> {
+  const rows = await db.insert(containers).values(values).returning();
+  return rows[0] as ContainerRow;
+}
+
+export async function updateContainerRow(
+  db: Executor,
+  id: string,
+  values: Partial<typeof containers.$inferInsert>,
+): Promise<ContainerRow | undefined> {
+  const rows = await db.update(containers).set(values).where(eq(containers.id, id)).returning();
+  return rows[0];
+}
+
+export async function containerHasProjects(db: Executor, id: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(eq(projects.containerId, id))
+    .limit(1);
+  return rows.length > 0;
+}
+
+export async function deleteContainerRow(db: Executor, id: string): Promise<void> {
+  await db.delete(containers).where(eq(containers.id, id));
+}

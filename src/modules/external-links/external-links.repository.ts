@@ -1,0 +1,129 @@
+import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../db/database.ts';
+import {
+  type ExternalLinkRow,
+  type ExternalProvider,
+  externalLinks,
+  type LinkableEntityType,
+} from './external-links.table.ts';
+
+export async function listLinksForEntities(
+  db: Executor,
+  entityType: LinkableEntityType,
+  entityIds: readonly string[],
+): Promise<ExternalLinkRow[]> {
+  if (entityIds.length === 0) return [];
+  return db
+    .select()
+    .from(externalLinks)
+    .where(
+      and(
+        eq(externalLinks.entityType, entityType),
+        entityIds.length === 1
+          ? eq(externalLinks.entityId, entityIds[0] as string)
+          : inArray(externalLinks.entityId, [...entityIds]),
+      ),
+    )
+    .orderBy(asc(externalLinks.createdAt), asc(externalLinks.id));
+}
+
+/** `EXISTS` condition for the `hasExternalLink` / `externalLinkProvider` list filters. */
+export function hasLinkCondition(
+  entityType: LinkableEntityType,
+  entityIdColumn: PgColumn,
+  provider: ExternalProvider | undefined,
+): SQL {
+  return sql`exists (select 1 from ${externalLinks} where ${externalLinks.entityType} = ${entityType} and ${externalLinks.entityId} = ${entityIdColumn}${
+    provider ? sql` and ${externalLinks.provider} = ${provider}` : sql``
+  })`;
+}
+
+export async function findLink(
+  db: Executor,
+  input: { provider: ExternalProvider; externalId: string; containerId: string | null },
+): Promise<ExternalLinkRow | undefined> {
+  const rows = await db
+    .select()
+    .from(externalLinks)
+    .where(
+      and(
+        eq(externalLinks.provider, input.provider),
+        eq(externalLinks.externalId, input.externalId),
+        input.containerId === null
+          ? isNull(externalLinks.containerId)
+          : eq(externalLinks.containerId, input.containerId),
+      ),
+    )
+    .limit(1);
+  return rows[0];
+}
+
+export async function findLinksByExternalId(
+  db: Executor,
+  input: { provider: ExternalProvider; externalId: string },
+): Promise<ExternalLinkRow[]> {
+  return db
+    .select()
+    .from(externalLinks)
+    .where(
+      and(
+        eq(externalLinks.provider, input.provider),
+        eq(externalLinks.externalId, input.externalId),
+      ),
+    );
+}
+
+export async function upsertLink(
+  db: Executor,
+  input: {
+    provider: ExternalProvider;
+    externalId: string;
+    url: string | null;
+    title: string | null;
+    entityType: LinkableEntityType;
+    entityId: string;
+    containerId: string | null;
+    now: number;
+  },
+): Promise<ExternalLinkRow> {
+  const rows = await db
+    .insert(externalLinks)
+    .values({
+      provider: input.provider,
+      externalId: input.externalId,
+      url: input.url,
+      title: input.title,
+      entityType: input.entityType,
+      entityId: input.entityId,
+      containerId: input.containerId,
+      createdAt: input.now,
+      updatedAt: input.now,
+    })
+    .onConflictDoUpdate({
+      target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
+      set: {
+        url: input.url,
+        title: input.title,
+        entityType: input.entityType,
+        entityId: input.entityId,
+        updatedAt: input.now,
+      },
+    })
+    .returning();
+  return rows[0] as ExternalLinkRow;
+}
+
+export async function deleteLinksForEntity(
+  db: Executor,
+  entityType: LinkableEntityType,
+  entityId: string,
+): Promise<void> {
+  await db
+    .delete(externalLinks)
+    .where(and(eq(externalLinks.entityType, entityType), eq(externalLinks.entityId, entityId)));
+}
+
+export async function deleteLink(db: Executor, id: string): Promise<void> {
+  await db.delete(externalLinks).where(eq(externalLinks.id, id));
+}

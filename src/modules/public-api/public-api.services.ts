@@ -1,0 +1,30 @@
+/**
+ * The service functions other features (the automation engine, the Linear / Notion sync) call
+ * to create and update MONOid items. Each takes an `Executor` first: pass the engine's `tx` to
+ * run inside its transaction (the services open a savepoint, so a failed call rolls back only
+ * its own writes). The `Actor` is the user the automation acts as; `loadActor(tx, userId)`
+ * builds it with that user's live organisation memberships.
+ */
+export {
+  createContainer,
+  deleteContainer,
+  findVisibleContainer,
+  getContainer,
+  updateContainer,
+} from '../containers/containers.service.ts';
+export {
+  findAllByExternalId,
+  findByExternalLink,
+  removeExternalLink,
+  removeExternalLinksOf,
+  upsertExternalLink,
+} from '../external-links/external-links.service.ts';
+export {
+  createProject,
+  deleteProject,
+  findVisibleProject,
+  getProject,
+  updateProject,
+} from '../projects/projects.service.ts';
+export { createTask, deleteTask, getTask, updateTask } from '../tasks/tasks.service.ts';
+export { type Actor, loadActor } from '../workspaces/workspace.service.ts';

@@ -1,0 +1,99 @@
+import { and, asc, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Executor } from '../../db/database.ts';
+import { inWorkspaces } from '../workspaces/workspace.repository.ts';
+import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
+
+export interface Range<T> {
+  eq?: T | undefined;
+  gte?: T | undefined;
+  lte?: T | undefined;
+}
+
+export interface TaskFilter {
+  workspaceIds: readonly string[];
+  bucket?: TaskBucket | undefined;
+  inboxTriage?: InboxTriage | undefined;
+  projectId?: string | undefined;
+  categoryId?: string | undefined;
+  containerId?: string | undefined;
+  assigneeId?: string | undefined;
+  routineBlockId?: string | undefined;
+  doDate?: Range<string>;
+  dueDate?: Range<string>;
+  doEndDate?: Range<string>;
+  scheduledAt?: Range<number>;
+  limit: number;
+  offset: number;
+}
+
+function pushRange<T extends string | number>(
+  where: SQL[],
+  column: PgColumn,
+  range: Range<T> | undefined,
+) {
+  if (!range) return;
+  if (range.eq !== undefined) where.push(eq(column, range.eq));
+  if (range.gte !== undefined) where.push(gte(column, range.gte));
+  if (range.lte !== undefined) where.push(lte(column, range.lte));
+}
+
+export function taskListWhere(f: TaskFilter): SQL | undefined {
+  const where: SQL[] = [inWorkspaces(tasks.workspaceId, f.workspaceIds)];
+  if (f.bucket) where.push(eq(tasks.bucket, f.bucket));
+  if (f.inboxTriage) where.push(eq(tasks.inboxTriage, f.inboxTriage));
+  if (f.projectId) where.push(eq(tasks.projectId, f.projectId));
+  if (f.categoryId) where.push(eq(tasks.categoryId, f.categoryId));
+  if (f.containerId) where.push(eq(tasks.containerId, f.containerId));
+  if (f.assigneeId) where.push(eq(tasks.assigneeId, f.assigneeId));
+  if (f.routineBlockId) where.push(eq(tasks.routineBlockId, f.routineBlockId));
+  pushRange(where, tasks.doDate, f.doDate);
+  pushRange(where, tasks.dueDate, f.dueDate);
+  pushRange(where, tasks.doEndDate, f.doEndDate);
+  pushRange(where, tasks.scheduledAt, f.scheduledAt);
+  return and(...where);
+}
+
+export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow[]> {
+  return db
+    .select()
+    .from(tasks)
+    .where(taskListWhere(f))
+    .orderBy(desc(tasks.updatedAt), asc(tasks.id))
+    .limit(f.limit)
+    .offset(f.offset);
+}
+
+export async function findTaskRow(
+  db: Executor,
+  input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
+): Promise<TaskRow | undefined> {
+  const query = db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
+    .limit(1);
+  const rows = input.forUpdate ? await query.for('update') : await query;
+  return rows[0];
+}
+
+export async function insertTask(
+  db: Executor,
+  values: typeof tasks.$inferInsert,
+): Promise<TaskRow> {
+  const rows = await db.insert(tasks).values(values).returning();
+  return rows[0] as TaskRow;
+}
+
+export async function updateTaskRow(
+  db: Executor,
+  id: string,
+  values: Partial<typeof tasks.$inferInsert>,
+): Promise<TaskRow | undefined> {
+  const rows = await db.update(tasks).set(values).where(eq(tasks.id, id)).returning();
+  return rows[0];
+}
+
+export async function deleteTaskRow(db: Executor, id: string): Promise<void> {
+  await db.delete(tasks).where(eq(tasks.id, id));
+}

@@ -1,0 +1,144 @@
+import type { FastifyRequest } from 'fastify';
+import type { Executor } from '../../db/database.ts';
+import { AppError, type FieldError, notFound, validationError } from '../../http/errors.ts';
+import { listOrganisationAccess } from '../identity/identity.repository.ts';
+import { findOrganisationIdByClerkId } from './workspace.repository.ts';
+
+/**
+ * Who acts, and which workspaces they reach: their personal workspace (keyed by their user id)
+ * and the organisations they are a live member of, with their role there. Loaded per request
+ * (never cached) so that an ended membership takes effect on the very next request.
+ */
+export interface Actor {
+  userId: string;
+  /** organisations.id → Clerk role (`org:admin`, `org:member`). */
+  organisations: ReadonlyMap<string, string>;
+}
+
+export const ADMIN_ROLE = 'org:admin';
+
+export async function loadActor(db: Executor, userId: string): Promise<Actor> {
+  const access = await listOrganisationAccess(db, userId);
+  return { userId, organisations: new Map(access.map((a) => [a.organisationId, a.role])) };
+}
+
+/** The actor of an /api/v1 request (set by the API-key auth hook). */
+export async function requestActor(request: FastifyRequest, db: Executor): Promise<Actor> {
+  const principal = request.principal;
+  if (!principal) {
+    throw new AppError({
+      code: 'UNAUTHORIZED',
+      status: 401,
+      message: 'An API key is required.',
+      headers: { 'www-authenticate': 'Bearer realm="MONOid"' },
+    });
+  }
+  return loadActor(db, principal.userId);
+}
+
+export function visibleWorkspaceIds(actor: Actor): string[] {
+  return [actor.userId, ...actor.organisations.keys()];
+}
+
+/** The workspace key of an item: its organisation, or its owner's personal workspace. */
+export function workspaceKey(actor: Actor, organisationId: string | null): string {
+  return organisationId ?? actor.userId;
+}
+
+/** The organisation a workspace key names (null for the actor's personal workspace). */
+export function organisationOfWorkspace(actor: Actor, workspaceId: string): string | null {
+  return workspaceId === actor.userId ? null : workspaceId;
+}
+
+export function canSeeWorkspace(actor: Actor, workspaceId: string): boolean {
+  return workspaceId === actor.userId || actor.organisations.has(workspaceId);
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}
+
+/** A uuid that matches nothing: malformed ids in filters simply match no item. */
+export const NO_MATCH_ID = '00000000-0000-0000-0000-000000000000';
+export function idOrNoMatch(value: string): string {
+  return isUuid(value) ? value.toLowerCase() : NO_MATCH_ID;
+}
+
+/** A path id: malformed ids answer 404 like unknown ones (never a 500). */
+export function pathId(value: string, what: string): string {
+  if (!isUuid(value)) throw notFound(what);
+  return value.toLowerCase();
+}
+
+/** Resolves an `organisationId` value (internal `_id` or external `id`) to a visible org. */
+async function resolveVisibleOrganisation(
+  db: Executor,
+  actor: Actor,
+  value: string,
+): Promise<string | undefined> {
+  const id = isUuid(value)
+    ? value.toLowerCase()
+    : await findOrganisationIdByClerkId(db, value).catch(() => undefined);
+  return id && actor.organisations.has(id) ? id : undefined;
+}
+
+/**
+ * The `organisationId` list filter → the workspaces to search. Omitted: all visible ones;
+ * `personal`: the personal workspace; an organisation the caller cannot see: none (an empty
+ * list, which reveals nothing about its existence).
+ */
+export async function workspacesForFilter(
+  db: Executor,
+  actor: Actor,
+  organisationId: string | undefined,
+): Promise<string[]> {
+  if (organisationId === undefined) return visibleWorkspaceIds(actor);
+  if (organisationId === 'personal') return [actor.userId];
+  const id = await resolveVisibleOrganisation(db, actor, organisationId);
+  return id ? [id] : [];
+}
+
+/**
+ * The `organisationId` of a create body → the organisation to write into (null = personal).
+ * Writing into an organisation needs a live membership; any other value is a 400 that does not
+ * say whether the organisation exists.
+ */
+export async function organisationForWrite(
+  db: Executor,
+  actor: Actor,
+  organisationId: string | null | undefined,
+): Promise<string | null | undefined> {
+  if (organisationId === undefined) return undefined;
+  if (organisationId === null || organisationId === 'personal') return null;
+  const id = await resolveVisibleOrganisation(db, actor, organisationId);
+  if (!id) throw invalidReference('organisationId', 'organisation not found');
+  return id;
+}
+
+export function invalidReference(path: string, message: string): AppError {
+  return validationError(`Invalid request: ${path} ${message}`, [{ path, message }]);
+}
+
+export function invalidFields(errors: FieldError[]): AppError {
+  const first = errors[0];
+  return validationError(
+    first ? `Invalid request: ${first.path} ${first.message}` : 'Invalid request',
+    errors,
+  );
+}
+
+/** Epoch ms for created_at / updated_at. */
+export function nowMs(): number {
+  return Date.now();
+}
+
+/** Whether a database error (or one it wraps) is a unique-constraint violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  let current: unknown = err;
+  for (let i = 0; i < 5 && current; i++) {
+    if ((current as { code?: unknown }).code === '23505') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
