@@ -14,6 +14,11 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
+import { integrationsWebhookNeeds } from './modules/automations/automation.webhook-needs.ts';
+import { automationsPlugin } from './modules/automations/automations.plugin.ts';
+import { automationSettingsRoutes } from './modules/automations/automations.routes.ts';
+import { NotionReader } from './modules/automations/notion-reader.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
@@ -109,6 +114,16 @@ export async function buildApp(
   app.decorate('integrations', integrations);
   app.addHook('onClose', async () => integrations.stop());
 
+  // The automation engine: its inbox worker starts once the app is ready (see the plugin).
+  await app.register(automationsPlugin, {
+    store: publicApiItemStore,
+    notion: new NotionReader(
+      (connectionId) => integrations.notionClient(connectionId),
+      config.NOTION_REQUESTS_PER_SECOND,
+    ),
+    webhooks: integrationsWebhookNeeds(database.db, integrations),
+  });
+
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
@@ -133,6 +148,7 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(automationSettingsRoutes, { prefix: '/automations' });
     },
     { prefix: '/api/settings' },
   );

@@ -183,3 +183,22 @@ export async function listTeamLinks(
       ),
     );
 }
+
+export async function findWorkspaceConnection(
+  db: Executor,
+  workspace: { organisationId: string | null; userId: string | null },
+  provider: 'linear' | 'notion',
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: integrationConnections.id })
+    .from(integrationConnections)
+    .where(
+      and(
+        eq(integrationConnections.provider, provider),
+        workspace.organisationId
+          ? eq(integrationConnections.organisationId, workspace.organisationId)
+          : eq(integrationConnections.userId, workspace.userId ?? ''),
+      ),
+    );
+  return row?.id ?? null;
+}

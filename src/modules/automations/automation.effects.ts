@@ -75,6 +75,7 @@ export interface ItemStore {
   updateProject(
     db: Executor,
     ws: WorkspaceRef,
+    actingUserId: string,
     id: string,
     patch: Partial<Omit<ProjectInput, 'containerId'>>,
   ): Promise<boolean>;
@@ -85,7 +86,13 @@ export interface ItemStore {
     input: TaskInput,
   ): Promise<string>;
   /** False when the task no longer exists (deleted by a user). */
-  updateTask(db: Executor, ws: WorkspaceRef, id: string, patch: TaskPatch): Promise<boolean>;
+  updateTask(
+    db: Executor,
+    ws: WorkspaceRef,
+    actingUserId: string,
+    id: string,
+    patch: TaskPatch,
+  ): Promise<boolean>;
   linkExternal(
     db: Executor,
     input: ExternalRef & {
@@ -417,7 +424,13 @@ export async function applyRuleActions(
             effects.push({ action, itemType: 'task', itemId, change: 'would_update' });
             continue;
           }
-          const ok = await ctx.store.updateTask(ctx.db, ctx.workspace, itemId, patch);
+          const ok = await ctx.store.updateTask(
+            ctx.db,
+            ctx.workspace,
+            ctx.actingUserId,
+            itemId,
+            patch,
+          );
           effects.push({ action, itemType: 'task', itemId, change: ok ? 'updated' : 'not_found' });
         }
         break;
@@ -459,8 +472,10 @@ export async function applyLinearSync(
       else {
         const ok =
           itemType === 'task'
-            ? await ctx.store.updateTask(ctx.db, ctx.workspace, existingId, { bucket: 'cancelled' })
-            : await ctx.store.updateProject(ctx.db, ctx.workspace, existingId, {
+            ? await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
+                bucket: 'cancelled',
+              })
+            : await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
                 status: 'cancelled',
               });
         effects.push({
@@ -499,7 +514,7 @@ export async function applyLinearSync(
     let change: EffectChange = 'updated';
     if (
       !id ||
-      !(await ctx.store.updateProject(ctx.db, ctx.workspace, id, {
+      !(await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, id, {
         title: f.title,
         description: f.description,
         status: f.status,
@@ -565,7 +580,7 @@ export async function applyLinearSync(
   let id = existingId;
   let change: EffectChange = 'updated';
   // Linear is the source of truth: a task deleted in MONOid while its issue lives is recreated.
-  if (!id || !(await ctx.store.updateTask(ctx.db, ctx.workspace, id, fields))) {
+  if (!id || !(await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, id, fields))) {
     id = await ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
       ...fields,
       doDate: null,

@@ -36,7 +36,7 @@ import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
  */
 export interface WebhookNeeds {
   acquire(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
-  release(input: { workspace: WorkspaceRef; reason: string }): Promise<void>;
+  release(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
 }
 
 export const noWebhookNeeds: WebhookNeeds = {
@@ -83,16 +83,34 @@ function checkedDefinition(definition: AutomationDefinition): { conditions: unkn
 
 const ruleReason = (id: string) => `automation:${id}`;
 
-async function syncWebhookNeed(deps: AutomationsDeps, ws: WorkspaceRef, row: AutomationRow) {
-  // After the commit: a provider call never holds a transaction open. A failure leaves the
-  // registration to the Integrations reconciler; the rule itself is saved.
+function linearTeamOf(row: AutomationRow | undefined): string | null {
+  if (row?.source !== 'linear' || !row.enabled) return null;
+  return (row.scope as { teamId?: string | null }).teamId ?? null;
+}
+
+/**
+ * Keeps the provider webhook registrations in step with a rule that changed from `before`
+ * to `after` (undefined: created / deleted). After the commit: a provider call never holds
+ * a transaction open; a failure leaves the registration to the Integrations reconciler and
+ * the rule is saved all the same.
+ */
+async function syncWebhookNeed(
+  deps: AutomationsDeps,
+  ws: WorkspaceRef,
+  id: string,
+  before: AutomationRow | undefined,
+  after: AutomationRow | undefined,
+) {
+  const oldTeam = linearTeamOf(before);
+  const newTeam = linearTeamOf(after);
+  if (oldTeam === newTeam) return;
   try {
-    const teamId = (row.scope as { teamId?: string | null }).teamId;
-    if (row.enabled && row.source === 'linear' && teamId)
-      await deps.webhooks.acquire({ workspace: ws, teamId, reason: ruleReason(row.id) });
-    else await deps.webhooks.release({ workspace: ws, reason: ruleReason(row.id) });
+    if (newTeam)
+      await deps.webhooks.acquire({ workspace: ws, teamId: newTeam, reason: ruleReason(id) });
+    if (oldTeam)
+      await deps.webhooks.release({ workspace: ws, teamId: oldTeam, reason: ruleReason(id) });
   } catch (err) {
-    deps.log.warn({ err, automationId: row.id }, 'automation webhook registration failed');
+    deps.log.warn({ err, automationId: id }, 'automation webhook registration failed');
   }
 }
 
@@ -115,7 +133,7 @@ export async function createAutomation(
     actions: body.actions,
     createdByUserId: input.userId,
   });
-  await syncWebhookNeed(deps, workspace, row);
+  await syncWebhookNeed(deps, workspace, row.id, undefined, row);
   return toDto(row);
 }
 
@@ -164,7 +182,7 @@ export async function updateAutomation(
     },
   });
   if (!row) throw notFound('Automation');
-  await syncWebhookNeed(deps, input.workspace, row);
+  await syncWebhookNeed(deps, input.workspace, row.id, current, row);
   return toDto(row);
 }
 
@@ -172,14 +190,14 @@ export async function setAutomationEnabled(
   deps: AutomationsDeps,
   input: { workspace: WorkspaceRef; id: string; enabled: boolean },
 ): Promise<AutomationDto> {
-  await loadRow(deps.db, input.workspace, input.id);
+  const current = await loadRow(deps.db, input.workspace, input.id);
   const row = await updateAutomationRow(deps.db, {
     id: input.id,
     workspace: input.workspace,
     values: { enabled: input.enabled },
   });
   if (!row) throw notFound('Automation');
-  await syncWebhookNeed(deps, input.workspace, row);
+  await syncWebhookNeed(deps, input.workspace, row.id, current, row);
   return toDto(row);
 }
 
@@ -187,13 +205,10 @@ export async function deleteAutomation(
   deps: AutomationsDeps,
   input: { workspace: WorkspaceRef; id: string },
 ): Promise<void> {
+  const current = await loadRow(deps.db, input.workspace, input.id);
   const deleted = await deleteAutomationRow(deps.db, input);
   if (!deleted) throw notFound('Automation');
-  try {
-    await deps.webhooks.release({ workspace: input.workspace, reason: ruleReason(input.id) });
-  } catch (err) {
-    deps.log.warn({ err, automationId: input.id }, 'automation webhook release failed');
-  }
+  await syncWebhookNeed(deps, input.workspace, input.id, current, undefined);
 }
 
 // ------------------------------------------------------------------ dry run
