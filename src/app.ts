@@ -122,6 +122,7 @@ export async function buildApp(
       config.NOTION_REQUESTS_PER_SECOND,
     ),
     webhooks: integrationsWebhookNeeds(database.db, integrations),
+    linearClient: (connectionId) => integrations.linearClient(connectionId),
   });
 
   await registerOpenApi(app, config);

@@ -139,6 +139,7 @@ export const configSchema = z.object({
       )
       .optional(),
   ),
+  AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
   // API keys (modules/api-keys): argon2id cost (OWASP: m=19 MiB, t=2, p=1), verification
   // cache, hashing concurrency, failure throttling, last-used batching and rate limits.

@@ -15,6 +15,7 @@ import {
   scheduleInboxRetry,
 } from './automation-inbox.repository.ts';
 import { recordRunFailure } from './automations.repository.ts';
+import type { LinearBackfillRunner } from './linear-backfill.ts';
 
 export interface WorkerOptions {
   batchSize: number;
@@ -58,6 +59,11 @@ export class AutomationWorker {
   #wake: (() => void) | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #backfillLoop: Promise<void> | undefined;
+  #backfillTimer: NodeJS.Timeout | undefined;
+  #backfillWake: (() => void) | undefined;
+  /** Linear backfills of linked containers (run beside the inbox loop). */
+  backfill: LinearBackfillRunner | null = null;
 
   constructor(
     private readonly database: Database,
@@ -84,13 +90,35 @@ export class AutomationWorker {
         return undefined;
       });
     this.#loop = this.#run();
+    if (this.backfill) this.#backfillLoop = this.#runBackfills(this.backfill);
+  }
+
+  async #runBackfills(runner: LinearBackfillRunner): Promise<void> {
+    while (this.#running) {
+      let had = false;
+      try {
+        had = await runner.runOnce();
+      } catch (err) {
+        this.deps.log.warn({ err }, 'automation worker: backfill step failed');
+      }
+      if (!had && this.#running)
+        await new Promise<void>((resolve) => {
+          this.#backfillTimer = setTimeout(resolve, this.options.pollMs);
+          this.#backfillWake = () => {
+            clearTimeout(this.#backfillTimer);
+            resolve();
+          };
+        });
+    }
   }
 
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#wake?.();
+    this.#backfillWake?.();
     await this.#loop;
+    await this.#backfillLoop;
     await this.#unlisten?.().catch(() => undefined);
   }
 

@@ -1,9 +1,11 @@
+import type { LinearClient } from '@linear/sdk';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ItemStore } from './automation.effects.ts';
 import type { NotionPageReader } from './automation.processor.ts';
 import { AutomationWorker } from './automation.worker.ts';
 import { type AutomationsDeps, noWebhookNeeds, type WebhookNeeds } from './automations.service.ts';
+import { LinearBackfillRunner } from './linear-backfill.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,6 +20,8 @@ export interface AutomationsPluginOptions {
   store: ItemStore;
   notion?: NotionPageReader | null;
   webhooks?: WebhookNeeds;
+  /** A Linear client for a connection (backfills); none: no backfills run. */
+  linearClient?: (connectionId: string) => Promise<LinearClient | undefined>;
 }
 
 /**
@@ -54,6 +58,21 @@ export const automationsPlugin = fp(
         retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
       },
     );
+    if (options.linearClient)
+      worker.backfill = new LinearBackfillRunner(
+        {
+          db: deps.db,
+          store: deps.store,
+          linearClient: options.linearClient,
+          log: app.log,
+          pageSize: config.AUTOMATION_BACKFILL_PAGE_SIZE,
+          leaseMs: config.AUTOMATION_LEASE_MS,
+          maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
+          retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
+          retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+        },
+        worker.workerId,
+      );
     app.decorate('automationWorker', worker);
     if (config.AUTOMATION_WORKER_ENABLED) {
       app.addHook('onReady', async () => {

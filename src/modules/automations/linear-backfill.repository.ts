@@ -138,3 +138,17 @@ export async function listBackfillsOfConnections(
     .where(inArray(linearBackfills.connectionId, connectionIds))
     .orderBy(sql`${linearBackfills.createdAt} desc`);
 }
+
+/** Hands a running backfill back (stopped between pages), due now for any process. */
+export async function releaseBackfill(db: Executor, id: string): Promise<void> {
+  await db
+    .update(linearBackfills)
+    .set({
+      status: 'pending',
+      nextAttemptAt: sql`now()`,
+      lockedUntil: null,
+      lockedBy: null,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(linearBackfills.id, id));
+}
