@@ -119,7 +119,8 @@ export const configSchema = z.object({
   ),
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   // Automation engine (modules/automations): see docs/automations.md.
-  AUTOMATION_WORKER_ENABLED: booleanFlag.default(true),
+  // Unset: on, except under NODE_ENV=test (tests drive the worker, or opt in).
+  AUTOMATION_WORKER_ENABLED: booleanFlag.optional(),
   AUTOMATION_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   AUTOMATION_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(32),
   AUTOMATION_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),

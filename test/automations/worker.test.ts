@@ -190,3 +190,28 @@ describe('the inbox worker under failure and concurrency', () => {
     },
   );
 });
+
+describe('the in-process worker started by the app', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // A one-minute poll: only NOTIFY can make the event show up within the test.
+    h = await startHarness({
+      env: { AUTOMATION_WORKER_ENABLED: 'true', AUTOMATION_POLL_MS: '60000' },
+    });
+  });
+  afterAll(async () => h.close());
+
+  it('picks a delivery up on NOTIFY, without a test driving it, and stops with the app', async () => {
+    expect(h.t.app.automationWorker.running).toBe(true);
+    const id = randomUUID();
+    await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    let found = 0;
+    for (let i = 0; i < 200 && found === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = (await h.tasks('?limit=500')).filter((t) =>
+        (t.externalLinks as Array<{ externalId: string }>).some((l) => l.externalId === id),
+      ).length;
+    }
+    expect(found).toBe(1);
+  });
+});

@@ -26,8 +26,8 @@ export interface AutomationsPluginOptions {
 
 /**
  * The automation engine: decorates the app with its dependencies and the inbox worker, which
- * starts with the app (unless AUTOMATION_WORKER_ENABLED=false: tests drive it with
- * `app.automationWorker.drain()`) and stops, finishing its current batch, on close.
+ * starts with the app (unless AUTOMATION_WORKER_ENABLED=false, or unset under NODE_ENV=test:
+ * tests drive it with `app.automationWorker.drain()`) and stops, finishing its current batch, on close.
  */
 export const automationsPlugin = fp(
   async (app: FastifyInstance, options: AutomationsPluginOptions) => {
@@ -74,7 +74,7 @@ export const automationsPlugin = fp(
         worker.workerId,
       );
     app.decorate('automationWorker', worker);
-    if (config.AUTOMATION_WORKER_ENABLED) {
+    if (config.AUTOMATION_WORKER_ENABLED ?? config.NODE_ENV !== 'test') {
       app.addHook('onReady', async () => {
         await worker.start();
       });
