@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clerkWebhookDeliveries, memberships, organisations, users } from '../../src/db/schema.ts';
+import { listOrganisationAccess } from '../../src/modules/identity/identity.repository.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import {
   clerkEnv,
@@ -217,8 +218,36 @@ describe('POST /webhooks/clerk', () => {
     });
     const res = await t.app.inject({ url: '/api/settings/me', headers });
     expect(res.statusCode).toBe(403);
+    // The query the API-key layer runs per request sees it too.
+    const user = await userRow('user_next');
+    expect(await listOrganisationAccess(db(), user?.id ?? '')).toEqual([]);
     // And it is gone from the personal view too.
     expect((await me('user_next')).json().data.memberships).toEqual([]);
+  });
+
+  it('a demotion applies on the next request although the token still says admin', async () => {
+    await deliver({
+      type: 'organizationMembership.created',
+      data: membershipData('user_dem', 'org_dem', 'org:admin'),
+      eventTime: minutesAgo(5),
+    });
+    const token = mintSessionToken({
+      sub: 'user_dem',
+      orgId: 'org_dem',
+      orgRole: 'org:admin',
+      iat: Math.floor(Date.now() / 1000) - 30,
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    expect(
+      (await t.app.inject({ url: '/api/settings/me', headers })).json().data.activeWorkspace.role,
+    ).toBe('org:admin');
+    await deliver({
+      type: 'organizationMembership.updated',
+      data: membershipData('user_dem', 'org_dem', 'org:member'),
+    });
+    const res = await t.app.inject({ url: '/api/settings/me', headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.activeWorkspace.role).toBe('org:member');
   });
 
   it('user.deleted tombstones the user, erases personal data, ends memberships and runs hooks', async () => {

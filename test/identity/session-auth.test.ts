@@ -1,10 +1,17 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberships, organisations, users } from '../../src/db/schema.ts';
 import { requireOrgAdmin } from '../../src/modules/identity/identity.guards.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { clerkEnv, mintSessionToken, sessionCookieHeaders } from '../helpers/clerk.ts';
+import {
+  clerkEnv,
+  mintSessionToken,
+  sessionCookieHeaders,
+  testPublishableKey,
+} from '../helpers/clerk.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -25,10 +32,37 @@ async function guardedRoute(app: FastifyInstance): Promise<void> {
 
 describe('session auth on /api/settings', () => {
   let t: TestApp;
+  // Clerk's Backend API, faked on loopback: verification must never call it.
+  let clerkApi: Server;
+  const clerkApiCalls: string[] = [];
+  // Every fetch the process makes (Clerk's SDK uses fetch), loopback or not.
+  const fetched: string[] = [];
+  const realFetch = globalThis.fetch;
+
   beforeAll(async () => {
-    t = await buildTestApp({ env: clerkEnv(), overrides: { extraRoutes: guardedRoute } });
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      fetched.push(input instanceof Request ? input.url : String(input));
+      return realFetch(input, init);
+    }) as typeof fetch;
+    clerkApi = createServer((req, res) => {
+      clerkApiCalls.push(`${req.method} ${req.url}`);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => clerkApi.listen(0, '127.0.0.1', resolve));
+    const { port } = clerkApi.address() as AddressInfo;
+    t = await buildTestApp({
+      env: clerkEnv({ CLERK_API_URL: `http://127.0.0.1:${port}` }),
+      overrides: { extraRoutes: guardedRoute },
+    });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => clerkApi.close(resolve));
+    globalThis.fetch = realFetch;
+    // No request left the process and none reached Clerk's API, whatever the tests sent.
+    expect(clerkApiCalls).toEqual([]);
+    expect(fetched).toEqual([]);
+  });
 
   const me = (headers: Record<string, string>) =>
     t.app.inject({ method: 'GET', url: '/api/settings/me', headers });
@@ -60,6 +94,28 @@ describe('session auth on /api/settings', () => {
     // Second request: same row, no duplicate.
     expect((await me(bearer(mintSessionToken({ sub: 'user_first' })))).json().data.user.id).toBe(
       body.data.user.id,
+    );
+  });
+
+  it('concurrent first requests create one user, organisation and membership', async () => {
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        me(
+          bearer(mintSessionToken({ sub: 'user_race', orgId: 'org_race', orgRole: 'org:member' })),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    const db = t.db.database.db;
+    const [user, ...moreUsers] = (await db.select().from(users)).filter(
+      (u) => u.clerkId === 'user_race',
+    );
+    expect(moreUsers).toEqual([]);
+    expect(
+      (await db.select().from(organisations)).filter((o) => o.clerkId === 'org_race'),
+    ).toHaveLength(1);
+    expect((await db.select().from(memberships)).filter((m) => m.userId === user?.id)).toHaveLength(
+      1,
     );
   });
 
@@ -95,6 +151,10 @@ describe('session auth on /api/settings', () => {
     expect(key.json().detail).toMatch(/API keys cannot/);
     const basic = await me({ authorization: 'Basic dXNlcjpwYXNz' });
     expect(basic.statusCode).toBe(401);
+    // Opaque machine tokens are refused before Clerk would verify them over its API.
+    for (const opaque of ['ak_1234567890abcdef', 'mt_1234567890abcdef', 'oat_1234567890abcdef']) {
+      expect((await me(bearer(opaque))).statusCode).toBe(401);
+    }
     // Nothing was created for the rejected subject.
     const rows = await t.db.database.db.select().from(users);
     expect(rows.some((u) => u.clerkId === 'user_x')).toBe(false);
@@ -105,6 +165,22 @@ describe('session auth on /api/settings', () => {
     const res = await me(sessionCookieHeaders(token));
     expect(res.statusCode).toBe(200);
     expect(res.json().data.user.clerkId).toBe('user_cookie');
+  });
+
+  it('refuses an expired cookie token without trying to refresh it through Clerk', async () => {
+    const expired = mintSessionToken({ sub: 'user_refresh', iat: now() - 120, exp: now() - 60 });
+    const headers = sessionCookieHeaders(expired);
+    // Clerk's suffixed cookie name: first 8 chars of base64url(sha1(publishable key)).
+    const suffix = createHash('sha1')
+      .update(testPublishableKey)
+      .digest('base64')
+      .replaceAll('+', '-')
+      .replaceAll('/', '_')
+      .slice(0, 8);
+    headers.cookie += `; __refresh_${suffix}=rt_secret; __refresh=rt_secret`;
+    const res = await me(headers);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toMatch(/expired/);
   });
 
   it.each([1, 2] as const)('reads the active organisation from v%i org claims', async (v) => {
@@ -175,6 +251,15 @@ describe('session auth on /api/settings', () => {
     expect(res.json().code).toBe('FORBIDDEN');
     // The user still works in the personal workspace.
     expect((await me(bearer(mintSessionToken({ sub: 'user_end' })))).statusCode).toBe(200);
+  });
+
+  it('documents the identity routes in /openapi.json', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+    const meOp = doc.paths['/api/settings/me'].get;
+    expect(Object.keys(meOp.responses).sort()).toEqual(['200', '401', '403', '503']);
+    expect(meOp.security).toEqual([{ session: [] }]);
+    expect(doc.paths['/webhooks/clerk'].post.responses['401']).toBeDefined();
+    expect(doc.components.schemas.SettingsMe).toBeDefined();
   });
 
   it('does not leak any token into the logs', async () => {

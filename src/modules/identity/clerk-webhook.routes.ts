@@ -35,7 +35,7 @@ export async function clerkWebhookRoutes(app: FastifyInstance): Promise<void> {
   const verifier = secret ? new Webhook(secret) : undefined;
 
   app.withTypeProvider<ZodTypeProvider>().post(
-    '/',
+    '',
     {
       schema: {
         tags: ['Webhooks'],

@@ -27,15 +27,27 @@ function hasCredentials(request: FastifyRequest): boolean {
   return /(?:^|;\s*)__session=/.test(request.headers.cookie ?? '');
 }
 
-/** Human description of why Clerk rejected a token; never echoes the token itself. */
-function describeRejection(request: FastifyRequest, reason: string | undefined): string {
-  const authorization = request.headers.authorization ?? '';
-  if (/^bearer\s+mo_/i.test(authorization)) {
+const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Rejects an Authorization header that cannot hold a session JWT before Clerk sees it. Clerk
+ * would otherwise treat opaque tokens (`ak_`, `mt_`, `oat_`) as machine tokens and verify them
+ * with a request to its API: a stranger could make us call Clerk at will.
+ */
+function malformedAuthorization(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match?.[1]) return 'The Authorization header must be "Bearer <Clerk session token>".';
+  if (match[1].startsWith('mo_')) {
     return 'API keys cannot call the settings API; use a Clerk session token.';
   }
-  if (authorization && !/^bearer\s+\S+/i.test(authorization)) {
-    return 'The Authorization header must be "Bearer <Clerk session token>".';
-  }
+  if (!jwtShape.test(match[1])) return 'The session token is invalid.';
+  return undefined;
+}
+
+/** Human description of why Clerk rejected a token; never echoes the token itself. */
+function describeRejection(reason: string | undefined): string {
   const r = reason ?? '';
   if (r.includes('token-expired')) return 'The session token has expired.';
   if (r.includes('not-active-yet') || r.includes('nbf') || r.includes('iat-in-the-future')) {
@@ -80,6 +92,19 @@ export const sessionAuth = fp(
       return;
     }
 
+    scope.addHook('onRequest', async (request) => {
+      const problem = malformedAuthorization(request);
+      if (problem) throw sessionUnauthorized(problem);
+      // With a `__refresh` cookie, Clerk would refresh an expired cookie token by calling its
+      // Frontend API. This API never does: an expired token is a 401 and the frontend renews it.
+      const cookie = request.headers.cookie;
+      if (cookie?.includes('__refresh')) {
+        request.headers.cookie = cookie
+          .split(';')
+          .filter((part) => !part.trim().startsWith('__refresh'))
+          .join(';');
+      }
+    });
     await scope.register(clerkPlugin, {
       hookName: 'onRequest',
       secretKey: config.CLERK_SECRET_KEY,
@@ -99,10 +124,10 @@ export const sessionAuth = fp(
     scope.addHook('onRequest', async (request, reply) => {
       // Clerk's debug message can quote token details; the problem body explains instead.
       reply.removeHeader('x-clerk-auth-message');
-      const auth = getAuth(request);
+      const auth = getAuth(request, { acceptsToken: 'session_token' });
       if (!auth.isAuthenticated || !auth.userId) {
         if (!hasCredentials(request)) throw sessionUnauthorized();
-        throw sessionUnauthorized(describeRejection(request, rejectionReason(request)));
+        throw sessionUnauthorized(describeRejection(rejectionReason(request)));
       }
       const claims = auth.sessionClaims;
       request.sessionUser = await resolveSessionUser(scope.database.db, {
