@@ -24,6 +24,7 @@ import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
+import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
 import { IntegrationsService } from './modules/integrations/integrations.service.ts';
 import {
   linearWebhookRoutes,
@@ -150,6 +151,7 @@ export async function buildApp(
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
       await settings.register(automationSettingsRoutes, { prefix: '/automations' });
+      await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
     },
     { prefix: '/api/settings' },
   );

@@ -45,7 +45,7 @@ export function linearIssuePayload(input: {
   };
 }
 
-export function linearHeaders(body: string, secret: string, deliveryId = randomUUID()) {
+export function linearHeaders(body: string, secret: string, deliveryId: string = randomUUID()) {
   return {
     'content-type': 'application/json; charset=utf-8',
     'user-agent': 'Linear-Webhook',

@@ -94,6 +94,28 @@ describe('POST /webhooks/linear', () => {
     expect(stored[0]!.occurredAt?.toISOString()).toBe(payload.createdAt);
   });
 
+  it('wakes the engine after commit: in-process listener and a coalesced NOTIFY', async () => {
+    const seen: string[][] = [];
+    const notified: string[] = [];
+    const unsubscribe = t.app.integrations.onInboxEvents((ids) => seen.push(ids));
+    const unlisten = await t.app.database.listen('inbox_events', (p) => notified.push(p));
+    try {
+      const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+      const headers = linearHeaders(body, secret);
+      expect((await deliver(body, headers)).statusCode).toBe(200);
+      expect((await deliver(body, headers)).statusCode).toBe(200); // duplicate: no signal
+      expect(seen).toHaveLength(1);
+      const [row] = (await rows()).filter((r) => r.id === seen[0]![0]);
+      expect(row?.deliveryId).toBe(headers['linear-delivery']);
+      for (let i = 0; i < 100 && notified.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(notified.length).toBeGreaterThan(0);
+    } finally {
+      unsubscribe();
+      await unlisten();
+    }
+  });
+
   it('keeps the exact bytes: a body with unusual spacing verifies and is stored', async () => {
     const payload = linearIssuePayload({ webhookId, teamId });
     const body = JSON.stringify(payload, null, 3).replace('"Issue"', '"Issue"   ');

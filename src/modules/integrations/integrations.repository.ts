@@ -269,6 +269,29 @@ export async function listNeeds(db: Executor, registrationId: string): Promise<s
   return rows.map((r) => r.reason);
 }
 
+/**
+ * Drops `container:<id>` needs whose team link is gone (a container deleted by a cascade, a
+ * link removed outside the service), so that the reconciler can release their webhooks.
+ */
+export async function pruneStaleContainerNeeds(
+  db: Executor,
+  connectionId: string,
+): Promise<number> {
+  const result = (await db.execute(sql`
+    delete from linear_webhook_needs n
+    using linear_webhook_registrations r
+    where n.registration_id = r.id
+      and r.connection_id = ${connectionId}::uuid
+      and n.reason like 'container:%'
+      and not exists (
+        select 1 from linear_team_links l
+        where l.connection_id = r.connection_id
+          and l.team_id = r.team_id
+          and 'container:' || l.container_id::text = n.reason)
+    returning n.reason`)) as unknown as { rows: unknown[] };
+  return result.rows.length;
+}
+
 // --- team links ----------------------------------------------------------------------------
 
 export async function findLinkByContainer(
@@ -343,8 +366,11 @@ export interface NewInboxEvent {
 }
 
 /**
- * Inserts verified events in one autocommitted statement, skipping duplicates, and notifies
- * `inbox_events` with each new row id (delivered at commit). Returns the ids inserted.
+ * Inserts verified events in one autocommitted statement, skipping duplicates. Returns the
+ * ids inserted. Deliberately no NOTIFY here: a notifying transaction takes Postgres' global
+ * notify-queue lock through its commit, which serialises webhook commits (measured: p50 x2
+ * and a third less throughput at 500/s). Wake-ups are sent after commit, coalesced (see
+ * IntegrationsService.onInboxEvents).
  */
 export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
@@ -363,7 +389,7 @@ export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): 
       on conflict (provider, connection_id, delivery_id) do nothing
       returning id
     )
-    select id::text as id, pg_notify('inbox_events', id::text) from ins`)) as unknown as {
+    select id::text as id from ins`)) as unknown as {
     rows: Array<{ id: string }>;
   };
   return result.rows.map((r) => r.id);

@@ -13,6 +13,9 @@ import { loadEncryptionKey, SecretBox } from './secret-box.ts';
 import { SECRET_CONTEXT } from './secret-contexts.ts';
 import { WebhookIntake } from './webhook-intake.service.ts';
 
+/** NOTIFY channel announcing new inbox rows (coalesced, empty payload). */
+export const INBOX_CHANNEL = 'inbox_events';
+
 export interface ConnectionCredentials {
   connectionId: string;
   provider: IntegrationProvider;
@@ -36,6 +39,8 @@ export class IntegrationsService {
   readonly linearWebhooks: LinearWebhookService;
   readonly connections: ConnectionsService;
   #timer: NodeJS.Timeout | undefined;
+  readonly #inboxListeners = new Set<(ids: string[]) => void>();
+  #notifyTimer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
 
   constructor(
@@ -54,7 +59,7 @@ export class IntegrationsService {
       nodeEnv: config.NODE_ENV,
     });
     this.box = new SecretBox(key.key);
-    this.intake = new WebhookIntake(database.db, this.box);
+    this.intake = new WebhookIntake(database.db, this.box, (ids) => this.#signal(ids));
     const onChange = () => this.intake.invalidate();
     this.linearWebhooks = new LinearWebhookService({
       db: database.db,
@@ -75,6 +80,35 @@ export class IntegrationsService {
       // (see docs/integrations.md, "Open points").
       containerGuard: deps.containerGuard ?? (async () => true),
     });
+  }
+
+  /**
+   * In-process wake-up for the automation engine: `listener` gets the ids of inbox rows just
+   * committed (after the commit, before or while the provider gets its 200). Returns an
+   * unsubscribe function. Other processes get a coalesced `NOTIFY inbox_events` (payload
+   * empty, at most one per 100 ms) and must poll as a safety net anyway.
+   */
+  onInboxEvents(listener: (ids: string[]) => void): () => void {
+    this.#inboxListeners.add(listener);
+    return () => this.#inboxListeners.delete(listener);
+  }
+
+  #signal(ids: string[]): void {
+    for (const listener of this.#inboxListeners) {
+      try {
+        listener(ids);
+      } catch (err) {
+        this.deps.log.error({ err }, 'inbox listener failed');
+      }
+    }
+    if (this.#notifyTimer) return;
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = undefined;
+      this.deps.database
+        .notify(INBOX_CHANNEL, '')
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'inbox notify failed'));
+    }, 100);
+    this.#notifyTimer.unref();
   }
 
   /** The decrypted credentials of a connection, or undefined when it no longer exists. */
@@ -126,6 +160,8 @@ export class IntegrationsService {
   }
 
   async stop(): Promise<void> {
+    if (this.#notifyTimer) clearTimeout(this.#notifyTimer);
+    this.#notifyTimer = undefined;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running;

@@ -12,6 +12,7 @@ import {
   listConnections,
   listRegistrations,
   lockConnection,
+  pruneStaleContainerNeeds,
   removeNeed,
   updateConnection,
   updateRegistration,
@@ -207,6 +208,7 @@ export class LinearWebhookService {
       await this.deps.db.transaction(async (tx) => {
         const connection = await lockConnection(tx, connectionId);
         if (connection?.provider !== 'linear') return;
+        await pruneStaleContainerNeeds(tx, connectionId);
         const client = this.deps.clientFor(connection);
         const remote = await listLinearWebhooks(client);
         const remoteById = new Map(remote.map((h) => [h.id, h]));

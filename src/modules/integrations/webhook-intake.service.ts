@@ -73,6 +73,8 @@ export class WebhookIntake {
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
+    /** Called after new rows are committed (not for duplicates); must not throw or block. */
+    private readonly onInserted: (ids: string[]) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -132,6 +134,7 @@ export class WebhookIntake {
       payloadJson: input.body.toString('utf8'),
     };
     const inserted = await insertInboxEvents(this.db, [event]);
+    if (inserted.length > 0) this.onInserted(inserted);
     return { received: true, duplicate: inserted.length === 0 };
   }
 
@@ -208,6 +211,7 @@ export class WebhookIntake {
         payloadJson,
       })),
     );
+    if (inserted.length > 0) this.onInserted(inserted);
     return { received: true, duplicate: inserted.length === 0 };
   }
 }

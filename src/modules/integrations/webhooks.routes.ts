@@ -11,7 +11,7 @@ const webhookAckSchema = z
   })
   .meta({ id: 'WebhookAck' });
 
-const webhookErrors = errorResponses(400, 401, 413, 503);
+const webhookErrors = errorResponses(400, 401, 413, 415, 503);
 
 /**
  * `POST /webhooks/linear`: Linear deliveries for the webhooks this server registered. Found
