@@ -18,8 +18,13 @@ export const categories = pgTable(
     entityType: text('entity_type', { enum: categoryEntityTypes }).notNull(),
   },
   (t) => [
-    index('categories_ws_order_idx').on(t.workspaceId, t.updatedAt.desc(), t.id),
-    index('categories_ws_type_idx').on(t.workspaceId, t.entityType, t.updatedAt.desc(), t.id),
+    index('categories_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('categories_ws_type_idx').on(
+      t.workspaceId,
+      t.entityType,
+      t.updatedAt.desc().nullsFirst(),
+      t.id,
+    ),
   ],
 );
 

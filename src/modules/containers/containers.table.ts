@@ -9,7 +9,9 @@ export const containers = pgTable(
     name: text('name').notNull(),
     description: text('description'),
   },
-  (t) => [index('containers_ws_order_idx').on(t.workspaceId, t.updatedAt.desc(), t.id)],
+  (t) => [
+    index('containers_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
+  ],
 );
 
 export type ContainerRow = typeof containers.$inferSelect;

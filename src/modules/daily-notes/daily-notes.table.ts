@@ -16,7 +16,7 @@ export const dailyNotes = pgTable(
   },
   (t) => [
     uniqueIndex('daily_notes_user_date_key').on(t.userId, t.date),
-    index('daily_notes_user_order_idx').on(t.userId, t.updatedAt.desc(), t.id),
+    index('daily_notes_user_order_idx').on(t.userId, t.updatedAt.desc().nullsFirst(), t.id),
   ],
 );
 

@@ -8,12 +8,12 @@ import {
   type LinkableEntityType,
 } from './external-links.table.ts';
 
-export async function listLinksForEntities(
+/** The links query of a page of items (not yet run; the benchmark's baseline runs it too). */
+export function listLinksQuery(
   db: Executor,
   entityType: LinkableEntityType,
   entityIds: readonly string[],
-): Promise<ExternalLinkRow[]> {
-  if (entityIds.length === 0) return [];
+) {
   return db
     .select()
     .from(externalLinks)
@@ -26,6 +26,15 @@ export async function listLinksForEntities(
       ),
     )
     .orderBy(asc(externalLinks.createdAt), asc(externalLinks.id));
+}
+
+export async function listLinksForEntities(
+  db: Executor,
+  entityType: LinkableEntityType,
+  entityIds: readonly string[],
+): Promise<ExternalLinkRow[]> {
+  if (entityIds.length === 0) return [];
+  return listLinksQuery(db, entityType, entityIds);
 }
 
 /** `EXISTS` condition for the `hasExternalLink` / `externalLinkProvider` list filters. */

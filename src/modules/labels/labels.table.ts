@@ -13,8 +13,13 @@ export const labels = pgTable(
     entityType: text('entity_type', { enum: labelEntityTypes }).notNull(),
   },
   (t) => [
-    index('labels_ws_order_idx').on(t.workspaceId, t.updatedAt.desc(), t.id),
-    index('labels_ws_type_idx').on(t.workspaceId, t.entityType, t.updatedAt.desc(), t.id),
+    index('labels_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('labels_ws_type_idx').on(
+      t.workspaceId,
+      t.entityType,
+      t.updatedAt.desc().nullsFirst(),
+      t.id,
+    ),
   ],
 );
 

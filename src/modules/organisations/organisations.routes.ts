@@ -31,7 +31,7 @@ export const organisationRoutes: FastifyPluginAsync = async (app) => {
   const db = app.database.db;
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         ...common,
@@ -46,7 +46,7 @@ export const organisationRoutes: FastifyPluginAsync = async (app) => {
   );
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         ...common,

@@ -24,7 +24,8 @@ export interface ProjectFilter {
   offset: number;
 }
 
-export async function listProjectRows(db: Executor, f: ProjectFilter): Promise<ProjectRow[]> {
+/** The list query (not yet run), so that tests can EXPLAIN exactly what the API runs. */
+export function projectListQuery(db: Executor, f: ProjectFilter) {
   const where: SQL[] = [inWorkspaces(projects.workspaceId, f.workspaceIds)];
   if (f.status) where.push(eq(projects.status, f.status));
   if (f.containerId) where.push(eq(projects.containerId, f.containerId));
@@ -51,6 +52,10 @@ export async function listProjectRows(db: Executor, f: ProjectFilter): Promise<P
     .orderBy(desc(projects.updatedAt), asc(projects.id))
     .limit(f.limit)
     .offset(f.offset);
+}
+
+export async function listProjectRows(db: Executor, f: ProjectFilter): Promise<ProjectRow[]> {
+  return projectListQuery(db, f);
 }
 
 export async function findProjectRow(

@@ -20,6 +20,7 @@ import {
   insertProject,
   listProjectRows,
   moveProjectTasks,
+  type ProjectFilter,
   updateProjectRow,
 } from './projects.repository.ts';
 import type {
@@ -69,13 +70,14 @@ async function presentOne(db: Executor, row: ProjectRow): Promise<Project> {
   return item as Project;
 }
 
-export async function listProjects(
+/** The repository filter of a list request (workspaces resolved, malformed ids matching none). */
+export async function projectFilterFor(
   db: Executor,
   actor: Actor,
   query: ProjectListQuery,
-): Promise<Project[]> {
+): Promise<ProjectFilter> {
   const workspaceIds = await workspacesForFilter(db, actor, query.organisationId);
-  const rows = await listProjectRows(db, {
+  return {
     workspaceIds,
     status: query.status,
     containerId: query.containerId === undefined ? undefined : idOrNoMatch(query.containerId),
@@ -91,7 +93,15 @@ export async function listProjects(
     updatedAtLte: query.updatedAtLte,
     limit: query.limit,
     offset: query.offset,
-  });
+  };
+}
+
+export async function listProjects(
+  db: Executor,
+  actor: Actor,
+  query: ProjectListQuery,
+): Promise<Project[]> {
+  const rows = await listProjectRows(db, await projectFilterFor(db, actor, query));
   return present(db, rows);
 }
 

@@ -21,8 +21,8 @@ export const reviews = pgTable(
   },
   (t) => [
     uniqueIndex('reviews_user_date_type_key').on(t.userId, t.date, t.type),
-    index('reviews_user_order_idx').on(t.userId, t.updatedAt.desc(), t.id),
-    index('reviews_user_type_idx').on(t.userId, t.type, t.updatedAt.desc(), t.id),
+    index('reviews_user_order_idx').on(t.userId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('reviews_user_type_idx').on(t.userId, t.type, t.updatedAt.desc().nullsFirst(), t.id),
   ],
 );
 

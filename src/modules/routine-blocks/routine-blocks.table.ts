@@ -27,7 +27,7 @@ export const routineBlocks = pgTable(
     color: text('color'),
   },
   (t) => [
-    index('routine_blocks_ws_order_idx').on(t.workspaceId, t.updatedAt.desc(), t.id),
+    index('routine_blocks_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
     index('routine_blocks_ws_date_idx').on(t.workspaceId, t.date),
     index('routine_blocks_template_idx').on(t.templateId),
     index('routine_blocks_category_idx').on(t.categoryId),

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { type PgColumn, unionAll } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
@@ -38,8 +38,8 @@ function pushRange<T extends string | number>(
   if (range.lte !== undefined) where.push(lte(column, range.lte));
 }
 
-export function taskListWhere(f: TaskFilter): SQL | undefined {
-  const where: SQL[] = [inWorkspaces(tasks.workspaceId, f.workspaceIds)];
+function taskListWhere(f: TaskFilter, workspaceIds: readonly string[]): SQL | undefined {
+  const where: SQL[] = [inWorkspaces(tasks.workspaceId, workspaceIds)];
   if (f.bucket) where.push(eq(tasks.bucket, f.bucket));
   if (f.inboxTriage) where.push(eq(tasks.inboxTriage, f.inboxTriage));
   if (f.projectId) where.push(eq(tasks.projectId, f.projectId));
@@ -54,25 +54,63 @@ export function taskListWhere(f: TaskFilter): SQL | undefined {
   return and(...where);
 }
 
+/** Above this many workspaces the per-workspace branches stop paying off. */
+const MAX_BRANCHES = 32;
+
+/**
+ * The list query (not yet run, so that tests can EXPLAIN exactly what the API runs).
+ * One workspace: an equality on workspace_id, read in order from the filter's index.
+ * Several: one ordered, limited branch per workspace (each an index range read of at most
+ * offset + limit rows) merged by UNION ALL; `workspace_id = ANY(...)` would make Postgres
+ * sort every visible row, or scan the table, to serve the first page.
+ */
+export function taskListQuery(db: Executor, f: TaskFilter) {
+  const order = [desc(tasks.updatedAt), asc(tasks.id)] as const;
+  if (f.workspaceIds.length <= 1 || f.workspaceIds.length > MAX_BRANCHES) {
+    return db
+      .select()
+      .from(tasks)
+      .where(taskListWhere(f, f.workspaceIds))
+      .orderBy(...order)
+      .limit(f.limit)
+      .offset(f.offset);
+  }
+  const [first, second, ...rest] = f.workspaceIds.map((workspaceId) =>
+    db
+      .select()
+      .from(tasks)
+      .where(taskListWhere(f, [workspaceId]))
+      .orderBy(...order)
+      .limit(f.limit + f.offset),
+  );
+  // Length ≥ 2 is checked above.
+  return unionAll(first as NonNullable<typeof first>, second as NonNullable<typeof second>, ...rest)
+    .orderBy(...order)
+    .limit(f.limit)
+    .offset(f.offset);
+}
+
 export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow[]> {
+  return taskListQuery(db, f);
+}
+
+/** The get-by-id query (not yet run; the benchmark's baseline runs the same SQL). */
+export function findTaskQuery(
+  db: Executor,
+  input: { id: string; workspaceIds: readonly string[] },
+) {
   return db
     .select()
     .from(tasks)
-    .where(taskListWhere(f))
-    .orderBy(desc(tasks.updatedAt), asc(tasks.id))
-    .limit(f.limit)
-    .offset(f.offset);
+    .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
+    .limit(1);
 }
 
 export async function findTaskRow(
   db: Executor,
   input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
 ): Promise<TaskRow | undefined> {
-  const query = db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
-    .limit(1);
+  const query = findTaskQuery(db, input);
   const rows = input.forUpdate ? await query.for('update') : await query;
   return rows[0];
 }

@@ -25,6 +25,7 @@ import {
   findTaskRow,
   insertTask,
   listTaskRows,
+  type TaskFilter,
   updateTaskRow,
 } from './tasks.repository.ts';
 import type { Task, TaskCreate, TaskListQuery, TaskUpdate } from './tasks.schemas.ts';
@@ -73,9 +74,14 @@ async function presentOne(db: Executor, row: TaskRow): Promise<Task> {
 const optionalId = (value: string | undefined) =>
   value === undefined ? undefined : idOrNoMatch(value);
 
-export async function listTasks(db: Executor, actor: Actor, query: TaskListQuery): Promise<Task[]> {
+/** The repository filter of a list request (workspaces resolved, malformed ids matching none). */
+export async function taskFilterFor(
+  db: Executor,
+  actor: Actor,
+  query: TaskListQuery,
+): Promise<TaskFilter> {
   const workspaceIds = await workspacesForFilter(db, actor, query.organisationId);
-  const rows = await listTaskRows(db, {
+  return {
     workspaceIds,
     bucket: query.bucket,
     inboxTriage: query.inboxTriage,
@@ -90,7 +96,11 @@ export async function listTasks(db: Executor, actor: Actor, query: TaskListQuery
     scheduledAt: { eq: query.scheduledAtEq, gte: query.scheduledAtGte, lte: query.scheduledAtLte },
     limit: query.limit,
     offset: query.offset,
-  });
+  };
+}
+
+export async function listTasks(db: Executor, actor: Actor, query: TaskListQuery): Promise<Task[]> {
+  const rows = await listTaskRows(db, await taskFilterFor(db, actor, query));
   return present(db, rows);
 }
 

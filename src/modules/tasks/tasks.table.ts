@@ -50,16 +50,16 @@ export const tasks = pgTable(
     labelIds: uuid('label_ids').array().notNull().default(sql`'{}'::uuid[]`),
   },
   (t) => [
-    index('tasks_ws_order_idx').on(t.workspaceId, t.updatedAt.desc(), t.id),
-    index('tasks_ws_bucket_idx').on(t.workspaceId, t.bucket, t.updatedAt.desc(), t.id),
+    index('tasks_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('tasks_ws_bucket_idx').on(t.workspaceId, t.bucket, t.updatedAt.desc().nullsFirst(), t.id),
     index('tasks_ws_triage_idx')
-      .on(t.workspaceId, t.inboxTriage, t.updatedAt.desc(), t.id)
+      .on(t.workspaceId, t.inboxTriage, t.updatedAt.desc().nullsFirst(), t.id)
       .where(sql`${t.inboxTriage} is not null`),
-    index('tasks_project_idx').on(t.projectId, t.updatedAt.desc(), t.id),
-    index('tasks_container_idx').on(t.containerId, t.updatedAt.desc(), t.id),
-    index('tasks_category_idx').on(t.categoryId, t.updatedAt.desc(), t.id),
-    index('tasks_assignee_idx').on(t.assigneeId, t.updatedAt.desc(), t.id),
-    index('tasks_routine_block_idx').on(t.routineBlockId, t.updatedAt.desc(), t.id),
+    index('tasks_project_idx').on(t.projectId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('tasks_container_idx').on(t.containerId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('tasks_category_idx').on(t.categoryId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('tasks_assignee_idx').on(t.assigneeId, t.updatedAt.desc().nullsFirst(), t.id),
+    index('tasks_routine_block_idx').on(t.routineBlockId, t.updatedAt.desc().nullsFirst(), t.id),
     index('tasks_ws_do_date_idx').on(t.workspaceId, t.doDate),
     index('tasks_ws_do_end_date_idx').on(t.workspaceId, t.doEndDate),
     index('tasks_ws_due_date_idx').on(t.workspaceId, t.dueDate),

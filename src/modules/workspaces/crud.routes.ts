@@ -59,7 +59,7 @@ export function registerCrudRoutes<
   const auth = [401, 403, 429];
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         ...common,
@@ -76,7 +76,7 @@ export function registerCrudRoutes<
   );
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         ...common,

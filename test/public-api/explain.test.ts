@@ -1,0 +1,109 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taskListQuery } from '../../src/modules/tasks/tasks.repository.ts';
+import { type TaskListQuery, taskListQuerySchema } from '../../src/modules/tasks/tasks.schemas.ts';
+import { taskFilterFor } from '../../src/modules/tasks/tasks.service.ts';
+import { type Actor, loadActor } from '../../src/modules/workspaces/workspace.service.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { seedTasks } from '../helpers/seed-tasks.ts';
+import { seedOrganisation } from '../helpers/workspaces.ts';
+
+/**
+ * With 100,000 tasks in one workspace, no list query of the contract scans the tasks table:
+ * every filter (alone, combined, and the default order) is served by an index. The plans are
+ * those of the exact SQL the API runs (the repository's query builder).
+ */
+describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
+  let tdb: TestDatabase;
+  let solo: Actor;
+  let member: Actor;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    const db = tdb.database.db;
+    const rows = (await db.execute(
+      sql`insert into users (clerk_id) values ('user_explain'), ('user_other') returning id`,
+    )) as unknown as { rows: Array<{ id: string }> };
+    const userId = rows.rows[0]!.id;
+    const otherId = rows.rows[1]!.id;
+    await seedTasks(tdb.database, userId);
+    await seedTasks(tdb.database, otherId);
+    solo = await loadActor(db, userId);
+    await seedOrganisation(tdb.database, { members: [{ userId: otherId }] });
+    await seedOrganisation(tdb.database, { members: [{ userId: otherId }] });
+    member = await loadActor(db, otherId);
+    const one = async (q: string) =>
+      ((await db.execute(sql.raw(q))) as unknown as { rows: Array<{ id: string }> }).rows[0]!.id;
+    ids.project = await one(`select id from projects where workspace_id = '${userId}' limit 1`);
+    ids.container = await one(`select id from containers where workspace_id = '${userId}' limit 1`);
+    ids.category = await one(`select id from categories where workspace_id = '${userId}' limit 1`);
+    ids.block = await one(`select id from routine_blocks where workspace_id = '${userId}' limit 1`);
+    ids.user = userId;
+  }, 240_000);
+  afterAll(async () => tdb.destroy());
+
+  async function plan(actor: Actor, query: string): Promise<string> {
+    const parsed: TaskListQuery = taskListQuerySchema.parse(
+      Object.fromEntries(new URLSearchParams(query)),
+    );
+    const filter = await taskFilterFor(tdb.database.db, actor, parsed);
+    const { sql: text, params } = taskListQuery(tdb.database.db, filter).toSQL();
+    const explain = `explain ${text}`;
+    const result = tdb.database.pool
+      ? await tdb.database.pool.query(explain, params)
+      : await tdb.database.pglite!.query(explain, params);
+    return (result.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  const queries = () => [
+    '',
+    'bucket=todo&limit=100',
+    'bucket=done&offset=400',
+    'inboxTriage=this_week',
+    `projectId=${ids.project}`,
+    `categoryId=${ids.category}`,
+    `containerId=${ids.container}`,
+    'organisationId=personal',
+    `assigneeId=${ids.user}`,
+    `routineBlockId=${ids.block}`,
+    'doDateEq=2025-06-01',
+    'doDateGte=2026-12-01',
+    'doDateLte=2025-01-10',
+    'dueDateEq=2025-03-01',
+    'dueDateGte=2026-12-20',
+    'dueDateLte=2025-01-20',
+    'doEndDateEq=2025-02-01',
+    'doEndDateGte=2026-12-25',
+    'doEndDateLte=2025-01-10',
+    'scheduledAtEq=1735749600000',
+    'scheduledAtGte=1795000000000',
+    'scheduledAtLte=1735700000000',
+    'dueDateGte=2025-01-01&dueDateLte=2025-01-31',
+    'bucket=todo&doDateGte=2025-06-01&doDateLte=2025-06-30',
+    `bucket=in_progress&projectId=${ids.project}`,
+    'bucket=todo&inboxTriage=next_week&organisationId=personal',
+    'bucket=done&scheduledAtGte=1735689600000&limit=500',
+  ];
+
+  it('no query in the contract scans the tasks table (one workspace)', async () => {
+    for (const q of queries()) {
+      const p = await plan(solo, q);
+      expect(p, `${q}\n${p}`).not.toMatch(/Seq Scan on tasks/);
+      expect(p, q).toMatch(/Index|Bitmap/);
+    }
+  });
+
+  it('nor for a member of several workspaces', async () => {
+    for (const q of ['', 'bucket=todo', 'inboxTriage=this_week', 'dueDateLte=2025-01-20']) {
+      const p = await plan(member, q);
+      expect(p, `${q}\n${p}`).not.toMatch(/Seq Scan on tasks/);
+    }
+  });
+
+  it('the benchmark query reads the bucket index in order (no sort of the workspace)', async () => {
+    const p = await plan(solo, 'bucket=todo&limit=100');
+    expect(p).toMatch(/tasks_ws_bucket_idx/);
+    expect(p).not.toMatch(/Sort/);
+  });
+});
