@@ -87,12 +87,31 @@ export async function normalizeInboxRow(
   return normalizeNotionEvent(row.payload, page);
 }
 
+/**
+ * Look-ups shared by the events of one claimed batch (same connection, same rules): a rule
+ * saved while a batch runs applies from the next batch on.
+ */
+export type BatchCache = Map<string, Promise<unknown>>;
+
+function cached<T>(cache: BatchCache | undefined, key: string, load: () => Promise<T>): Promise<T> {
+  if (!cache) return load();
+  let hit = cache.get(key) as Promise<T> | undefined;
+  if (!hit) {
+    hit = load();
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
 /** Everything outside the transaction: the connection, the event, the targets. */
 export async function prepareInboxEvent(
   deps: ProcessorDeps,
   row: InboxEventRow,
+  cache?: BatchCache,
 ): Promise<PreparedEvent | null> {
-  const connection = await findConnection(deps.db, row.connectionId);
+  const connection = await cached(cache, `connection:${row.connectionId}`, () =>
+    findConnection(deps.db, row.connectionId),
+  );
   if (!connection) return null;
   const workspace: WorkspaceRef = {
     organisationId: connection.organisationId,
@@ -107,14 +126,15 @@ export async function prepareInboxEvent(
     ) {
       const teamIds =
         event.scope.teamIds.length > 0 ? event.scope.teamIds : row.teamId ? [row.teamId] : [];
-      for (const link of await listTeamLinks(deps.db, { connectionId: row.connectionId, teamIds }))
+      const links = await cached(cache, `links:${row.connectionId}:${teamIds.join(',')}`, () =>
+        listTeamLinks(deps.db, { connectionId: row.connectionId, teamIds }),
+      );
+      for (const link of links)
         targets.push({ kind: 'sync', key: `sync:${link.containerId}`, link });
     }
-    const rules = await listEnabledAutomations(deps.db, {
-      workspace,
-      source: event.source,
-      event: event.event,
-    });
+    const rules = await cached(cache, `rules:${row.connectionId}:${event.event}`, () =>
+      listEnabledAutomations(deps.db, { workspace, source: event.source, event: event.event }),
+    );
     for (const automation of rules)
       targets.push({ kind: 'rule', key: `automation:${automation.id}`, automation });
   }

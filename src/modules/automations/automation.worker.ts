@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.ts';
 import type { InboxEventRow } from '../integrations/integrations.table.ts';
 import { PermanentError, TransientError } from './automation.effects.ts';
 import {
+  type BatchCache,
   commitInboxEvent,
   type PreparedEvent,
   type ProcessorDeps,
@@ -166,11 +167,12 @@ export class AutomationWorker {
       lanes.set(key, lane);
     }
     const queue = [...lanes.values()];
+    const cache: BatchCache = new Map();
     const workers = Array.from(
       { length: Math.min(this.options.concurrency, queue.length) },
       async () => {
         for (let lane = queue.shift(); lane; lane = queue.shift())
-          for (const row of lane) await this.processOne(row);
+          for (const row of lane) await this.processOne(row, cache);
       },
     );
     await Promise.all(workers);
@@ -188,10 +190,10 @@ export class AutomationWorker {
     return total;
   }
 
-  async processOne(row: InboxEventRow): Promise<void> {
+  async processOne(row: InboxEventRow, cache?: BatchCache): Promise<void> {
     let prepared: PreparedEvent | null = null;
     try {
-      prepared = await prepareInboxEvent(this.deps, row);
+      prepared = await prepareInboxEvent(this.deps, row, cache);
       if (!prepared) {
         await deadLetterInbox(this.deps.db, {
           id: row.id,
