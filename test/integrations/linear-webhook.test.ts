@@ -123,6 +123,18 @@ describe('POST /webhooks/linear', () => {
     expect(res.statusCode).toBe(200);
   });
 
+  it('stores a payload holding a NUL character (which jsonb refuses) without it', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    payload.data.title = 'nul\u0000here';
+    const body = JSON.stringify(payload);
+    expect(body).toContain('\\u0000');
+    const headers = linearHeaders(body, secret);
+    const res = await deliver(body, headers);
+    expect(res.statusCode).toBe(200);
+    const [row] = (await rows()).filter((r) => r.deliveryId === headers['linear-delivery']);
+    expect((row!.payload as { data: { title: string } }).data.title).toBe('nulhere');
+  });
+
   const rejected: Array<[string, () => { body: string; headers: Record<string, string> }, number]> =
     [
       [

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, integrationConnections, linearTeamLinks } from '../../src/db/schema.ts';
 import { signNotionBody } from '../../src/modules/integrations/webhook-signatures.ts';
@@ -185,6 +185,7 @@ describe('/api/settings/integrations', () => {
       expect(hook).toMatchObject({ url: 'https://monoid.example/webhooks/linear', teamId });
       const status = (await call('adminA', 'GET', '/linear')).json().data;
       expect(status.webhooks).toHaveLength(1);
+      expect(status.webhooks[0]).toMatchObject({ teamId, teamName: 'Engineering', healthy: true });
       expect(status.webhooks[0].needs.sort()).toEqual(
         [`container:${containerA1}`, `container:${containerA2}`].sort(),
       );
@@ -282,6 +283,38 @@ describe('/api/settings/integrations', () => {
       const again = await call('adminA', 'POST', '/linear/reconcile');
       expect(again.json().data).toMatchObject({ created: 0, deleted: 0, orphansDeleted: 0 });
       linear.webhooks.delete('foreign-1');
+    });
+
+    it('keeps a link when Linear refuses the webhook, shows it unhealthy, and the reconciler repairs it', async () => {
+      const teamId = linear.teams[0]!.id;
+      const container = randomUUID();
+      linear.failNext('createWebhook');
+      const res = await call('adminA', 'PUT', `/linear/links/${container}`, { teamId });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().data.webhook).toMatchObject({ status: 'missing', healthy: false });
+      expect(res.json().data.webhook.lastError).toMatch(/Linear refused/);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
+      const repaired = await call('adminA', 'POST', '/linear/reconcile');
+      expect(repaired.json().data).toMatchObject({ created: 1, error: null });
+      const status = (await call('adminA', 'GET', '/linear')).json().data;
+      expect(status.webhooks.find((w: { teamId: string }) => w.teamId === teamId)).toMatchObject({
+        status: 'active',
+        healthy: true,
+      });
+      expect((await call('adminA', 'DELETE', `/linear/links/${container}`)).statusCode).toBe(200);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
+    });
+
+    it('concurrent links of one team register a single webhook', async () => {
+      const teamId = linear.teams[0]!.id;
+      const containers = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const results = await Promise.all(
+        containers.map((c) => call('adminA', 'PUT', `/linear/links/${c}`, { teamId })),
+      );
+      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(1);
+      for (const c of containers) await call('adminA', 'DELETE', `/linear/links/${c}`);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === teamId)).toHaveLength(0);
     });
 
     it('reconcile releases the webhook of a link deleted behind its back (container cascade)', async () => {
@@ -436,6 +469,14 @@ describe('Notion connection and webhook subscription', () => {
       const res = await post(body, q, signature);
       expect(res.statusCode).toBe(200);
     }
+    const dump = await t.app.database.db.execute(
+      sql`select row_to_json(c)::text as c from integration_connections c`,
+    );
+    const text = JSON.stringify((dump as unknown as { rows: unknown[] }).rows);
+    expect(text).toContain('notion_verification_token_enc');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(verificationToken);
+
     const rows = await notionRows();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({

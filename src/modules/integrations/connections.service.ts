@@ -70,6 +70,8 @@ export interface ConnectionsDeps {
 
 export interface WebhookStatus {
   teamId: string;
+  /** From a team link when there is one (teams needed only by automations have none). */
+  teamName: string | null;
   status: 'active' | 'missing';
   healthy: boolean;
   needs: string[];
@@ -113,9 +115,13 @@ export class ConnectionsService {
     const lastEventAt = await lastInboxEventAt(this.deps.db, connection.id);
     const webhooks: WebhookStatus[] = [];
     if (provider === 'linear') {
+      const teamNames = new Map(
+        (await listLinks(this.deps.db, connection.id)).map((l) => [l.teamId, l.teamName]),
+      );
       for (const registration of await listRegistrations(this.deps.db, connection.id)) {
         webhooks.push({
           teamId: registration.teamId,
+          teamName: teamNames.get(registration.teamId) ?? null,
           status: registration.status,
           healthy: registration.status === 'active' && registration.lastError === null,
           needs: await listNeeds(this.deps.db, registration.id),
@@ -419,6 +425,7 @@ export class ConnectionsService {
       link,
       webhook: {
         teamId: registration.teamId,
+        teamName: team.name,
         status: registration.status,
         healthy: registration.status === 'active' && registration.lastError === null,
         needs: [],

@@ -11,6 +11,7 @@ const epochMs = z.number().int().describe('epoch milliseconds');
 export const linearWebhookStatusSchema = z
   .object({
     teamId: z.string(),
+    teamName: z.string().nullable(),
     status: z.enum(linearWebhookStatuses),
     healthy: z.boolean().describe('registered at Linear and no error since'),
     needs: z.array(z.string()).describe('what needs it: `container:<id>`, `automation:<id>`'),

@@ -188,7 +188,8 @@ export type InboxState = (typeof inboxStates)[number];
 /**
  * Verified provider events, committed before the webhook answers 200. One row per
  * (provider, connection, delivery id): a redelivery finds the row and adds nothing.
- * Each insert also sends `NOTIFY inbox_events, '<id>'` (delivered at commit).
+ * After commit, new rows are announced in-process and by a coalesced, empty
+ * `NOTIFY inbox_events` (see IntegrationsService.onInboxEvents).
  */
 export const inboxEvents = pgTable(
   'inbox_events',

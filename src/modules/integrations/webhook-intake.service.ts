@@ -58,6 +58,20 @@ function objectField(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * The verified body as text for the jsonb column. Postgres' jsonb cannot hold U+0000, which
+ * JSON allows (`\u0000`); such a body would fail the insert and be lost after the provider's
+ * retries. Only then is the payload re-serialised, with NULs removed from strings; the
+ * signature was already checked over the original bytes.
+ */
+export function storablePayloadJson(raw: Buffer): string {
+  const text = raw.toString('utf8');
+  if (!text.includes('\\u0000')) return text;
+  return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
+    typeof value === 'string' ? value.replaceAll('\u0000', '') : value,
+  );
+}
+
 /** Secrets are cached briefly so that a burst of deliveries costs one insert each. */
 const CACHE_TTL_MS = 30_000;
 
@@ -131,7 +145,7 @@ export class WebhookIntake {
       entityId: stringField(data?.id),
       teamId: stringField(data?.teamId) ?? stringField(team?.id) ?? webhook.teamId,
       occurredAt: isoTime(payload.createdAt),
-      payloadJson: input.body.toString('utf8'),
+      payloadJson: storablePayloadJson(input.body),
     };
     const inserted = await insertInboxEvents(this.db, [event]);
     if (inserted.length > 0) this.onInserted(inserted);
@@ -196,7 +210,7 @@ export class WebhookIntake {
     );
     if (verified.length === 0) throw webhookUnauthorized('Invalid signature.');
     const entity = objectField(payload.entity);
-    const payloadJson = input.body.toString('utf8');
+    const payloadJson = storablePayloadJson(input.body);
     const inserted = await insertInboxEvents(
       this.db,
       verified.map((t) => ({
