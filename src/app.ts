@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
+import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
@@ -74,6 +75,13 @@ export async function buildApp(
   });
 
   const ownsDatabase = !overrides.database;
+  // The embedded database opens in one process at a time: take its data-directory lock
+  // (the operator CLI may hold it for a moment), and serve it to local tools once open.
+  const embeddedDir =
+    ownsDatabase && !config.DATABASE_URL && config.DATA_DIR !== 'memory' ? config.DATA_DIR : null;
+  const releaseLock = embeddedDir
+    ? await acquireDataDirLock(embeddedDir, { waitMs: 10_000 })
+    : () => undefined;
   const database =
     overrides.database ??
     (await openDatabase({
@@ -83,6 +91,12 @@ export async function buildApp(
       onBackgroundError: (err) => app.log.warn({ err }, 'database connection error'),
     }));
   if (!overrides.skipMigrations) await runMigrations(database);
+  const stopServingEmbedded =
+    embeddedDir && database.pglite
+      ? await serveEmbeddedDatabase(database.pglite, embeddedDir, (err) =>
+          app.log.warn({ err }, 'embedded database socket error'),
+        )
+      : async () => undefined;
 
   app.decorate('config', config);
   app.decorate('database', database);
@@ -90,7 +104,9 @@ export async function buildApp(
   app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
   app.addHook('onClose', async () => {
+    await stopServingEmbedded();
     if (ownsDatabase) await database.close();
+    releaseLock();
   });
 
   app.decorateRequest('principal', null);

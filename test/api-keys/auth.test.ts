@@ -4,7 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { memberships, organisations } from '../../src/db/schema.ts';
 import type { Scope } from '../../src/http/auth-context.ts';
 import { checksumOf, generateApiKey } from '../../src/modules/api-keys/api-key.format.ts';
+import { findUserByClerkId } from '../../src/modules/api-keys/api-keys.repository.ts';
 import {
+  createApiKeyForClerkUser,
   revokeApiKey,
   revokeUserApiKeys,
   rollApiKey,
@@ -325,6 +327,17 @@ describe('API key authentication on /api/v1', () => {
     t.app.apiKeys.verifier.now = () => until.getTime();
     const after = await t.app.inject({ url: '/api/v1/me', headers: bearer(k.key) });
     expect(after.json()).toMatchObject({ code: 'API_KEY_EXPIRED' });
+  });
+
+  it('bad input to the create service writes nothing, not even the user row', async () => {
+    await expect(
+      createApiKeyForClerkUser(t.app.apiKeys.deps, {
+        clerkUserId: 'user_bad_input',
+        name: 'x',
+        scopes: ['admin'],
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', status: 400 });
+    expect(await findUserByClerkId(t.db.database.db, 'user_bad_input')).toBeUndefined();
   });
 
   it('deleting a user revokes all their keys at once', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { Database } from '../../db/database.ts';
+import type { Database, Executor } from '../../db/database.ts';
 import type { Scope } from '../../http/auth-context.ts';
 import { type Limiter, rateLimited } from '../../http/rate-limit.ts';
 import { parseApiKey } from './api-key.format.ts';
@@ -72,6 +73,8 @@ export class ApiKeyVerifier {
   private epoch = 0;
   private readonly lastWritten = new Map<string, number>();
   private readonly pendingLastUsed = new Map<string, number>();
+  /** Invalidations whose transaction has not committed yet: keep those keys out of the cache. */
+  private readonly held = new Map<string, number>();
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   now: () => number;
@@ -157,7 +160,7 @@ export class ApiKeyVerifier {
     if (row.lastUsedAt && !this.lastWritten.has(key.keyId)) {
       this.lastWritten.set(key.keyId, row.lastUsedAt.getTime());
     }
-    if (epoch === this.epoch) this.remember(digest, key);
+    if (epoch === this.epoch && !this.isHeld(key)) this.remember(digest, key);
     return key;
   }
 
@@ -196,6 +199,31 @@ export class ApiKeyVerifier {
     if (!state.allowed) throw rateLimited(failures.rule, state);
   }
 
+  /**
+   * For a change made inside a transaction someone else commits (identity's onUserDeleted
+   * hook): drops the entries now, keeps matching keys out of the cache until the commit's
+   * notification arrives (or 10 s pass), and queues the NOTIFY in the transaction, so that
+   * Postgres delivers it to every instance, this one included, exactly when it commits.
+   */
+  async invalidateOnCommit(tx: Executor, target: Invalidation): Promise<void> {
+    const token = encodeInvalidation(target);
+    this.held.set(token, this.now() + 10_000);
+    this.invalidateLocal(target);
+    await tx.execute(sql`select pg_notify(${INVALIDATION_CHANNEL}, ${token})`);
+  }
+
+  private isHeld(key: VerifiedKey): boolean {
+    if (this.held.size === 0) return false;
+    const now = this.now();
+    for (const token of [`key:${key.keyId}`, `user:${key.userId}`]) {
+      const until = this.held.get(token);
+      if (until === undefined) continue;
+      if (until > now) return true;
+      this.held.delete(token);
+    }
+    return false;
+  }
+
   /** Drops cached entries now, in this process. Call after the change has committed. */
   invalidateLocal(target: Invalidation): void {
     this.epoch++;
@@ -220,7 +248,9 @@ export class ApiKeyVerifier {
   async listen(): Promise<() => Promise<void>> {
     return this.options.database.listen(INVALIDATION_CHANNEL, (payload) => {
       const target = decodeInvalidation(payload);
-      if (target) this.invalidateLocal(target);
+      if (!target) return;
+      this.held.delete(payload);
+      this.invalidateLocal(target);
     });
   }
 

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { clientAddress, createLimiter } from '../../http/rate-limit.ts';
 import { ApiKeyHasher } from './api-key.hasher.ts';
 import { ApiKeyVerifier } from './api-key.verifier.ts';
-import type { ApiKeyServiceDeps } from './api-keys.service.ts';
+import { type ApiKeyServiceDeps, revokeUserApiKeysInTransaction } from './api-keys.service.ts';
 
 /** Per-app API-key machinery, shared by the /api/v1 auth hook, settings routes and hooks. */
 export interface ApiKeysRuntime {
@@ -57,6 +57,13 @@ export const apiKeysPlugin = fp(
       now: () => verifier.now(),
     };
     app.decorate('apiKeys', { hasher, verifier, deps });
+
+    // Deleting a user (Clerk webhook) revokes all their keys, in the webhook's transaction.
+    if (app.hasDecorator('identityHooks')) {
+      app.identityHooks.onUserDeleted.push(async (tx, userId) => {
+        await revokeUserApiKeysInTransaction(tx, { verifier, userId });
+      });
+    }
 
     const unlisten = await verifier.listen();
     verifier.start();

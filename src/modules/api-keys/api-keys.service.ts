@@ -1,9 +1,9 @@
-import type { Database } from '../../db/database.ts';
+import type { Database, Executor } from '../../db/database.ts';
 import { scopes as allScopes, type Scope } from '../../http/auth-context.ts';
 import { conflict, notFound, validationError } from '../../http/errors.ts';
 import { displayKey, generateApiKey } from './api-key.format.ts';
 import type { ApiKeyHasher } from './api-key.hasher.ts';
-import type { Invalidation } from './api-key.verifier.ts';
+import type { ApiKeyVerifier, Invalidation } from './api-key.verifier.ts';
 import {
   ensureUserByClerkId,
   findApiKeyForUser,
@@ -146,6 +146,8 @@ export async function createApiKeyForClerkUser(
   deps: ApiKeyServiceDeps,
   input: Omit<CreateApiKeyInput, 'userId'> & { clerkUserId: string },
 ): Promise<CreatedApiKey & { userId: string }> {
+  // Validate first: bad input writes nothing, not even the user row.
+  checkInput(input, (deps.now ?? Date.now)());
   const user = await ensureUserByClerkId(deps.database.db, input.clerkUserId);
   if (user.deleted) throw conflict('That user has been deleted.');
   const { clerkUserId: _ignored, ...rest } = input;
@@ -259,5 +261,22 @@ export async function revokeUserApiKeys(
     reason: input.reason ?? 'user deleted',
   });
   await deps.invalidate({ userId: input.userId });
+  return ids.length;
+}
+
+/**
+ * The onUserDeleted hook: revokes every key of the user inside the caller's transaction and
+ * invalidates caches when (and only if) it commits.
+ */
+export async function revokeUserApiKeysInTransaction(
+  tx: Executor,
+  input: { verifier: ApiKeyVerifier; userId: string; reason?: string },
+): Promise<number> {
+  const ids = await revokeAllOfUser(tx, {
+    userId: input.userId,
+    at: new Date(input.verifier.now()),
+    reason: input.reason ?? 'user deleted',
+  });
+  await input.verifier.invalidateOnCommit(tx, { userId: input.userId });
   return ids.length;
 }

@@ -161,35 +161,35 @@ ALTER TABLE "tasks" ADD CONSTRAINT "tasks_category_id_categories_id_fk" FOREIGN 
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_container_id_containers_id_fk" FOREIGN KEY ("container_id") REFERENCES "public"."containers"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_routine_block_id_routine_blocks_id_fk" FOREIGN KEY ("routine_block_id") REFERENCES "public"."routine_blocks"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_assignee_id_users_id_fk" FOREIGN KEY ("assignee_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "categories_ws_order_idx" ON "categories" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "categories_ws_type_idx" ON "categories" USING btree ("workspace_id","entity_type","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "containers_ws_order_idx" ON "containers" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "categories_ws_order_idx" ON "categories" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "categories_ws_type_idx" ON "categories" USING btree ("workspace_id","entity_type","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "containers_ws_order_idx" ON "containers" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
 CREATE UNIQUE INDEX "daily_notes_user_date_key" ON "daily_notes" USING btree ("user_id","date");--> statement-breakpoint
-CREATE INDEX "daily_notes_user_order_idx" ON "daily_notes" USING btree ("user_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "daily_notes_user_order_idx" ON "daily_notes" USING btree ("user_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
 CREATE INDEX "external_links_entity_idx" ON "external_links" USING btree ("entity_type","entity_id","provider");--> statement-breakpoint
-CREATE INDEX "labels_ws_order_idx" ON "labels" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "labels_ws_type_idx" ON "labels" USING btree ("workspace_id","entity_type","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "projects_ws_order_idx" ON "projects" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "projects_ws_status_idx" ON "projects" USING btree ("workspace_id","status","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "projects_container_idx" ON "projects" USING btree ("container_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "projects_category_idx" ON "projects" USING btree ("category_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "labels_ws_order_idx" ON "labels" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "labels_ws_type_idx" ON "labels" USING btree ("workspace_id","entity_type","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "projects_ws_order_idx" ON "projects" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "projects_ws_status_idx" ON "projects" USING btree ("workspace_id","status","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "projects_container_idx" ON "projects" USING btree ("container_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "projects_category_idx" ON "projects" USING btree ("category_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
 CREATE INDEX "projects_ws_created_idx" ON "projects" USING btree ("workspace_id","created_at");--> statement-breakpoint
 CREATE INDEX "projects_labels_idx" ON "projects" USING gin ("label_ids");--> statement-breakpoint
 CREATE UNIQUE INDEX "reviews_user_date_type_key" ON "reviews" USING btree ("user_id","date","type");--> statement-breakpoint
-CREATE INDEX "reviews_user_order_idx" ON "reviews" USING btree ("user_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "reviews_user_type_idx" ON "reviews" USING btree ("user_id","type","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "routine_blocks_ws_order_idx" ON "routine_blocks" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "reviews_user_order_idx" ON "reviews" USING btree ("user_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "reviews_user_type_idx" ON "reviews" USING btree ("user_id","type","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "routine_blocks_ws_order_idx" ON "routine_blocks" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
 CREATE INDEX "routine_blocks_ws_date_idx" ON "routine_blocks" USING btree ("workspace_id","date");--> statement-breakpoint
 CREATE INDEX "routine_blocks_template_idx" ON "routine_blocks" USING btree ("template_id");--> statement-breakpoint
 CREATE INDEX "routine_blocks_category_idx" ON "routine_blocks" USING btree ("category_id");--> statement-breakpoint
-CREATE INDEX "tasks_ws_order_idx" ON "tasks" USING btree ("workspace_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_ws_bucket_idx" ON "tasks" USING btree ("workspace_id","bucket","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_ws_triage_idx" ON "tasks" USING btree ("workspace_id","inbox_triage","updated_at" DESC NULLS LAST,"id") WHERE "tasks"."inbox_triage" is not null;--> statement-breakpoint
-CREATE INDEX "tasks_project_idx" ON "tasks" USING btree ("project_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_container_idx" ON "tasks" USING btree ("container_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_category_idx" ON "tasks" USING btree ("category_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_assignee_idx" ON "tasks" USING btree ("assignee_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "tasks_routine_block_idx" ON "tasks" USING btree ("routine_block_id","updated_at" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_ws_order_idx" ON "tasks" USING btree ("workspace_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_ws_bucket_idx" ON "tasks" USING btree ("workspace_id","bucket","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_ws_triage_idx" ON "tasks" USING btree ("workspace_id","inbox_triage","updated_at" DESC NULLS FIRST,"id") WHERE "tasks"."inbox_triage" is not null;--> statement-breakpoint
+CREATE INDEX "tasks_project_idx" ON "tasks" USING btree ("project_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_container_idx" ON "tasks" USING btree ("container_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_category_idx" ON "tasks" USING btree ("category_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_assignee_idx" ON "tasks" USING btree ("assignee_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
+CREATE INDEX "tasks_routine_block_idx" ON "tasks" USING btree ("routine_block_id","updated_at" DESC NULLS FIRST,"id");--> statement-breakpoint
 CREATE INDEX "tasks_ws_do_date_idx" ON "tasks" USING btree ("workspace_id","do_date");--> statement-breakpoint
 CREATE INDEX "tasks_ws_do_end_date_idx" ON "tasks" USING btree ("workspace_id","do_end_date");--> statement-breakpoint
 CREATE INDEX "tasks_ws_due_date_idx" ON "tasks" USING btree ("workspace_id","due_date");--> statement-breakpoint

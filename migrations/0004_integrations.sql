@@ -1,10 +1,3 @@
-CREATE TABLE "clerk_webhook_deliveries" (
-	"svix_id" text PRIMARY KEY NOT NULL,
-	"event_type" text NOT NULL,
-	"event_at" bigint NOT NULL,
-	"received_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE "inbox_events" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"provider" text NOT NULL,
@@ -100,7 +93,6 @@ ALTER TABLE "linear_team_links" ADD CONSTRAINT "linear_team_links_connection_id_
 ALTER TABLE "linear_team_links" ADD CONSTRAINT "linear_team_links_created_by_user_id_users_id_fk" FOREIGN KEY ("created_by_user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "linear_webhook_needs" ADD CONSTRAINT "linear_webhook_needs_registration_id_linear_webhook_registrations_id_fk" FOREIGN KEY ("registration_id") REFERENCES "public"."linear_webhook_registrations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "linear_webhook_registrations" ADD CONSTRAINT "linear_webhook_registrations_connection_id_integration_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "public"."integration_connections"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "clerk_webhook_deliveries_received_at_idx" ON "clerk_webhook_deliveries" USING btree ("received_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "inbox_events_delivery_key" ON "inbox_events" USING btree ("provider","connection_id","delivery_id");--> statement-breakpoint
 CREATE INDEX "inbox_events_due_idx" ON "inbox_events" USING btree ("next_attempt_at") WHERE "inbox_events"."state" = 'pending';--> statement-breakpoint
 CREATE INDEX "inbox_events_lease_idx" ON "inbox_events" USING btree ("locked_until") WHERE "inbox_events"."state" = 'processing';--> statement-breakpoint
