@@ -352,6 +352,25 @@ Target: at least 500 events/s with two worker processes — ${two.rate >= 500 ? 
 
 Integrity after the run: ${tasks} tasks for ${expected} deliveries acknowledged, ${runs} successful
 runs, ${dead} dead-lettered events (${tasks === expected ? 'nothing lost, nothing doubled' : 'MISMATCH'}).
+
+## Reading the figures
+
+- Per event the engine runs about 15 SQL statements in one transaction (claim share, entity
+  advisory lock, run record, external-item lookup and version, the acting user's
+  memberships, the public API's task insert with its savepoint and checks, the external
+  link, the run result, the inbox row) and one commit. A CPU profile of a worker (600
+  events) shows no hot spot in the engine: socket writes to Postgres (~30 %), drizzle's
+  query building (~15 %), GC; the rest idle waiting on the database.
+- On this 2-CPU machine, shared with four other engineers' test suites while measured
+  (load average 7-11), one worker process and two give the same rate: the CPUs, not the
+  worker, are the limit, so adding a process adds nothing here. On a machine with free
+  cores the workers scale out (claims use \`SKIP LOCKED\`, entities lock independently).
+- At a rate the machine sustains (50/s here) a task is visible about 0.1 s after its webhook
+  (p99 0.6 s), within the 1 s target; at 200/s the backlog grows at 200 minus the
+  sustained rate per second, so the latency is the queueing delay, and the targets (p99 < 1 s at
+  200/s, 500/s with two processes) are not met on this machine. Levers, in order: more cores
+  or a dedicated database host; fewer statements per event (batching several events of a
+  batch into one transaction, caching the acting user's memberships per batch).
 `;
   console.log(report);
   if (process.env.BENCH_NO_WRITE !== '1') writeFileSync('docs/benchmarks-automations.md', report);
