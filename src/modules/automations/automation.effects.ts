@@ -376,11 +376,14 @@ export async function applyRuleActions(
           ctx.actingUserId,
           planned.container,
         );
+        // A container's link sits outside any container: the public API's links are unique
+        // per (external item, container), and a project made in this container for the same
+        // external item (create_container + create_project) must keep its own link.
         await ctx.store.linkExternal(ctx.db, {
           ...planned.externalLink,
           entityType: 'container',
           entityId: id,
-          containerId: id,
+          containerId: null,
         });
         await upsertExternalItem(ctx.db, {
           ...key,
