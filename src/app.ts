@@ -16,6 +16,11 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
+import { integrationsWebhookNeeds } from './modules/automations/automation.webhook-needs.ts';
+import { automationsPlugin } from './modules/automations/automations.plugin.ts';
+import { automationSettingsRoutes } from './modules/automations/automations.routes.ts';
+import { NotionReader } from './modules/automations/notion-reader.ts';
 import { findContainerRow } from './modules/containers/containers.repository.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
@@ -157,6 +162,17 @@ export async function buildApp(
     app.metrics.inboxOldestPendingAge.set(stats.oldestPendingAgeSeconds);
   });
 
+  // The automation engine: its inbox worker starts once the app is ready (see the plugin).
+  await app.register(automationsPlugin, {
+    store: publicApiItemStore,
+    notion: new NotionReader(
+      (connectionId) => integrations.notionClient(connectionId),
+      config.NOTION_REQUESTS_PER_SECOND,
+    ),
+    webhooks: integrationsWebhookNeeds(database.db, integrations),
+    linearClient: (connectionId) => integrations.linearClient(connectionId),
+  });
+
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
   if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
@@ -183,6 +199,7 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(automationSettingsRoutes, { prefix: '/automations' });
       await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
     },
     { prefix: '/api/settings' },

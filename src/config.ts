@@ -48,6 +48,30 @@ export const configSchema = z.object({
       .optional(),
   ),
   OPENAPI_SERVER_URL: optionalString,
+  // Automation engine (modules/automations): see docs/automations.md.
+  // Unset: on, except under NODE_ENV=test (tests drive the worker, or opt in).
+  AUTOMATION_WORKER_ENABLED: booleanFlag.optional(),
+  AUTOMATION_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  AUTOMATION_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(32),
+  AUTOMATION_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  AUTOMATION_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  AUTOMATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  AUTOMATION_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2_000),
+  AUTOMATION_RETRY_MAX_MS: z.coerce.number().int().min(1).default(900_000),
+  AUTOMATION_OWN_ACTOR_IDS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+  ),
+  AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
+  NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
   METRICS_ENABLED: booleanFlag.default(true),
   METRICS_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),

@@ -5,6 +5,7 @@
  */
 
 export * from '../modules/api-keys/api-keys.table.ts';
+export * from '../modules/automations/automations.table.ts';
 export * from '../modules/categories/categories.table.ts';
 export * from '../modules/containers/containers.table.ts';
 export * from '../modules/daily-notes/daily-notes.table.ts';

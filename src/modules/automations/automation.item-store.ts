@@ -1,0 +1,144 @@
+import type { Executor } from '../../db/database.ts';
+import { AppError } from '../../http/errors.ts';
+import {
+  type Actor,
+  createContainer,
+  createProject,
+  createTask,
+  loadActor,
+  updateProject,
+  updateTask,
+  upsertExternalLink,
+} from '../public-api/public-api.services.ts';
+import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
+import {
+  containerInWorkspace,
+  findContainerIdByName,
+  findMemberIdByEmail,
+  findProjectIdByTitle,
+} from './automation-items.repository.ts';
+import type { WorkspaceRef } from './automations.repository.ts';
+
+/** The public API's workspace key: the organisation, or the owner's personal workspace. */
+function workspaceIdOf(ws: WorkspaceRef): string {
+  return ws.organisationId ?? ws.userId ?? '';
+}
+
+/**
+ * A 4xx from the public API's services (the acting user left the organisation, a reference
+ * became invalid) will not heal by retrying: it dead-letters the event with the reason.
+ */
+async function viaService<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500)
+      throw new PermanentError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function actorFor(db: Executor, ws: WorkspaceRef, userId: string): Promise<Actor> {
+  const actor = await loadActor(db, userId);
+  if (ws.organisationId && !actor.organisations.has(ws.organisationId))
+    throw new PermanentError('the user the automation acts as is no longer a member');
+  return actor;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof AppError && err.status === 404;
+}
+
+/**
+ * The engine's writes, through the public API's services (same integrity rules as the REST
+ * API), in the engine's transaction (the services use savepoints inside it).
+ */
+export const publicApiItemStore: ItemStore = {
+  async containerExists(db, ws, id) {
+    return containerInWorkspace(db, { workspaceId: workspaceIdOf(ws), id });
+  },
+  async findContainerByName(db, ws, name) {
+    return findContainerIdByName(db, { workspaceId: workspaceIdOf(ws), name });
+  },
+  async createContainer(db, ws, actingUserId, input) {
+    const actor = await actorFor(db, ws, actingUserId);
+    const created = await viaService(() =>
+      createContainer(db, actor, {
+        name: input.name,
+        description: input.description,
+        organisationId: ws.organisationId ?? 'personal',
+      }),
+    );
+    return created._id;
+  },
+  async findProjectByTitle(db, _ws, containerId, title) {
+    return findProjectIdByTitle(db, { containerId, title });
+  },
+  async createProject(db, ws, actingUserId, input) {
+    const actor = await actorFor(db, ws, actingUserId);
+    const created = await viaService(() =>
+      createProject(db, actor, {
+        title: input.title,
+        description: input.description,
+        ...(input.status ? { status: input.status } : {}),
+        containerId: input.containerId,
+      }),
+    );
+    return created._id;
+  },
+  async updateProject(db, ws, actingUserId, id, patch) {
+    const actor = await actorFor(db, ws, actingUserId);
+    try {
+      await updateProject(db, actor, id, {
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.status ? { status: patch.status } : {}),
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      return viaService(() => Promise.reject(err));
+    }
+  },
+  async createTask(db, ws, actingUserId, input) {
+    const actor = await actorFor(db, ws, actingUserId);
+    const created = await viaService(() =>
+      createTask(db, actor, {
+        title: input.title,
+        notes: input.notes,
+        ...(input.bucket ? { bucket: input.bucket } : {}),
+        dueDate: input.dueDate,
+        doDate: input.doDate,
+        projectId: input.projectId,
+        containerId: input.projectId ? undefined : input.containerId,
+        assigneeId: input.assigneeId,
+        organisationId: ws.organisationId ?? 'personal',
+      }),
+    );
+    return created._id;
+  },
+  async updateTask(db, ws, actingUserId, id, patch: TaskPatch) {
+    const actor = await actorFor(db, ws, actingUserId);
+    try {
+      await updateTask(db, actor, id, patch);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      return viaService(() => Promise.reject(err));
+    }
+  },
+  async linkExternal(db, input) {
+    await upsertExternalLink(db, {
+      provider: input.provider,
+      externalId: input.externalId,
+      url: input.url,
+      title: input.title,
+      entityType: input.entityType,
+      entityId: input.entityId,
+      containerId: input.containerId,
+    });
+  },
+  async findMemberByEmail(db, organisationId, email) {
+    return findMemberIdByEmail(db, { organisationId, email });
+  },
+};

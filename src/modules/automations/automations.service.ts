@@ -1,0 +1,435 @@
+import type { Db } from '../../db/database.ts';
+import { notFound, validationError } from '../../http/errors.ts';
+import type { InboxEventRow } from '../integrations/integrations.table.ts';
+import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
+import { applyRuleActions, type Effect, type ItemStore } from './automation.effects.ts';
+import {
+  type NormalizedEvent,
+  normalizeLinearEvent,
+  normalizeNotionEvent,
+} from './automation.event.ts';
+import { type NotionPageReader, normalizeInboxRow, ruleOf } from './automation.processor.ts';
+import { evaluateRule } from './automation.rules.ts';
+import {
+  findInboxEvent,
+  listInboxEventsOfConnections,
+  listWorkspaceConnectionIds,
+  requeueInboxEvents,
+} from './automation-inbox.repository.ts';
+import {
+  deleteAutomationRow,
+  findAutomation,
+  insertAutomation,
+  listAutomationRows,
+  listRuns,
+  updateAutomationRow,
+  type WorkspaceRef,
+} from './automations.repository.ts';
+import type { AutomationCreate, AutomationDto, AutomationUpdate } from './automations.schemas.ts';
+import type { AutomationRow, AutomationRunRow, RunStatus } from './automations.table.ts';
+import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
+
+/**
+ * Registers and releases the provider webhooks rules need (the Integrations machinery:
+ * reference-counted needs, `automation:<id>`). Notion subscriptions are made in Notion's UI,
+ * so only Linear rules need anything here.
+ */
+export interface WebhookNeeds {
+  acquire(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
+  release(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
+}
+
+export const noWebhookNeeds: WebhookNeeds = {
+  async acquire() {},
+  async release() {},
+};
+
+export interface AutomationsDeps {
+  db: Db;
+  store: ItemStore;
+  notion: NotionPageReader | null;
+  webhooks: WebhookNeeds;
+  ownActorIds: readonly string[];
+  log: { warn(obj: object, msg: string): void };
+}
+
+function toDto(row: AutomationRow): AutomationDto {
+  const rule = ruleOf(row);
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    enabled: row.enabled,
+    trigger: { ...rule.trigger, scope: rule.trigger.scope ?? {} },
+    conditions: row.conditions ?? null,
+    actions: rule.actions,
+    organisationId: row.organisationId,
+    createdAt: row.createdAt.getTime(),
+    updatedAt: row.updatedAt.getTime(),
+  };
+}
+
+/** Validates a definition; 400 VALIDATION_ERROR with every problem in `errors[]`. */
+function checkedDefinition(definition: AutomationDefinition): { conditions: unknown } {
+  const { conditions, errors } = validateDefinition(definition);
+  if (definition.trigger.source === 'linear' && !definition.trigger.scope.teamId)
+    errors.push({
+      path: 'trigger.scope.teamId',
+      message: 'a Linear rule names the team whose webhook it needs',
+    });
+  if (errors.length > 0) throw validationError('The automation is not valid', errors);
+  return { conditions };
+}
+
+const ruleReason = (id: string) => `automation:${id}`;
+
+function linearTeamOf(row: AutomationRow | undefined): string | null {
+  if (row?.source !== 'linear' || !row.enabled) return null;
+  return (row.scope as { teamId?: string | null }).teamId ?? null;
+}
+
+/**
+ * Keeps the provider webhook registrations in step with a rule that changed from `before`
+ * to `after` (undefined: created / deleted). After the commit: a provider call never holds
+ * a transaction open; a failure leaves the registration to the Integrations reconciler and
+ * the rule is saved all the same.
+ */
+async function syncWebhookNeed(
+  deps: AutomationsDeps,
+  ws: WorkspaceRef,
+  id: string,
+  before: AutomationRow | undefined,
+  after: AutomationRow | undefined,
+) {
+  const oldTeam = linearTeamOf(before);
+  const newTeam = linearTeamOf(after);
+  if (oldTeam === newTeam) return;
+  try {
+    if (newTeam)
+      await deps.webhooks.acquire({ workspace: ws, teamId: newTeam, reason: ruleReason(id) });
+    if (oldTeam)
+      await deps.webhooks.release({ workspace: ws, teamId: oldTeam, reason: ruleReason(id) });
+  } catch (err) {
+    deps.log.warn({ err, automationId: id }, 'automation webhook registration failed');
+  }
+}
+
+export async function createAutomation(
+  deps: AutomationsDeps,
+  input: { workspace: WorkspaceRef; userId: string; body: AutomationCreate },
+): Promise<AutomationDto> {
+  const { body, workspace } = input;
+  const { conditions } = checkedDefinition(body);
+  const row = await insertAutomation(deps.db, {
+    organisationId: workspace.organisationId,
+    userId: workspace.organisationId ? null : workspace.userId,
+    name: body.name,
+    description: body.description ?? null,
+    enabled: body.enabled,
+    source: body.trigger.source,
+    event: body.trigger.event,
+    scope: body.trigger.scope,
+    conditions,
+    actions: body.actions,
+    createdByUserId: input.userId,
+  });
+  await syncWebhookNeed(deps, workspace, row.id, undefined, row);
+  return toDto(row);
+}
+
+async function loadRow(db: Db, workspace: WorkspaceRef, id: string): Promise<AutomationRow> {
+  const row = await findAutomation(db, { id, workspace });
+  if (!row) throw notFound('Automation');
+  return row;
+}
+
+export async function getAutomation(deps: AutomationsDeps, workspace: WorkspaceRef, id: string) {
+  return toDto(await loadRow(deps.db, workspace, id));
+}
+
+export async function listAutomations(
+  deps: AutomationsDeps,
+  input: { workspace: WorkspaceRef; limit: number; offset: number },
+) {
+  return (await listAutomationRows(deps.db, input)).map(toDto);
+}
+
+export async function updateAutomation(
+  deps: AutomationsDeps,
+  input: { workspace: WorkspaceRef; id: string; body: AutomationUpdate },
+): Promise<AutomationDto> {
+  const current = await loadRow(deps.db, input.workspace, input.id);
+  const rule = ruleOf(current);
+  const { body } = input;
+  const definition: AutomationDefinition = {
+    trigger: body.trigger ?? rule.trigger,
+    conditions: body.conditions !== undefined ? body.conditions : rule.conditions,
+    actions: body.actions ?? rule.actions,
+  };
+  const { conditions } = checkedDefinition(definition);
+  const row = await updateAutomationRow(deps.db, {
+    id: input.id,
+    workspace: input.workspace,
+    values: {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+      source: definition.trigger.source,
+      event: definition.trigger.event,
+      scope: definition.trigger.scope,
+      conditions,
+      actions: definition.actions,
+    },
+  });
+  if (!row) throw notFound('Automation');
+  await syncWebhookNeed(deps, input.workspace, row.id, current, row);
+  return toDto(row);
+}
+
+export async function setAutomationEnabled(
+  deps: AutomationsDeps,
+  input: { workspace: WorkspaceRef; id: string; enabled: boolean },
+): Promise<AutomationDto> {
+  const current = await loadRow(deps.db, input.workspace, input.id);
+  const row = await updateAutomationRow(deps.db, {
+    id: input.id,
+    workspace: input.workspace,
+    values: { enabled: input.enabled },
+  });
+  if (!row) throw notFound('Automation');
+  await syncWebhookNeed(deps, input.workspace, row.id, current, row);
+  return toDto(row);
+}
+
+export async function deleteAutomation(
+  deps: AutomationsDeps,
+  input: { workspace: WorkspaceRef; id: string },
+): Promise<void> {
+  const current = await loadRow(deps.db, input.workspace, input.id);
+  const deleted = await deleteAutomationRow(deps.db, input);
+  if (!deleted) throw notFound('Automation');
+  await syncWebhookNeed(deps, input.workspace, input.id, current, undefined);
+}
+
+// ------------------------------------------------------------------ dry run
+
+export interface DryRunInput {
+  workspace: WorkspaceRef;
+  userId: string;
+  inboxEventId?: string | undefined;
+  payload?: Record<string, unknown> | undefined;
+  page?: Record<string, unknown> | null | undefined;
+}
+
+async function workspaceInboxEvent(
+  db: Db,
+  workspace: WorkspaceRef,
+  id: string,
+): Promise<InboxEventRow> {
+  const connections = await listWorkspaceConnectionIds(db, workspace);
+  const row = await findInboxEvent(db, id);
+  if (!row || !connections.includes(row.connectionId)) throw notFound('Event');
+  return row;
+}
+
+async function eventForDryRun(
+  deps: AutomationsDeps,
+  source: 'linear' | 'notion',
+  input: DryRunInput,
+): Promise<NormalizedEvent | null> {
+  if (input.inboxEventId) {
+    const row = await workspaceInboxEvent(deps.db, input.workspace, input.inboxEventId);
+    if (source === 'notion' && input.page !== undefined)
+      return normalizeNotionEvent(row.payload, input.page);
+    return normalizeInboxRow(deps, row);
+  }
+  if (source === 'linear') return normalizeLinearEvent(input.payload);
+  return normalizeNotionEvent(input.payload, input.page ?? null);
+}
+
+class DryRunRollback extends Error {}
+
+/**
+ * Evaluates a rule against a stored event or a sample payload with the worker's own code,
+ * and reports what applying it would do. Nothing is written: the actions run in dry mode,
+ * inside a transaction that is always rolled back.
+ */
+export async function dryRun(
+  deps: AutomationsDeps,
+  input: DryRunInput & { rule: ReturnType<typeof ruleOf> },
+) {
+  const event = await eventForDryRun(deps, input.rule.trigger.source, input);
+  if (!event)
+    throw validationError('The event is not one the automation engine understands', [
+      {
+        path: input.payload ? 'payload' : 'inboxEventId',
+        message: 'unsupported or malformed event',
+      },
+    ]);
+  const evaluation = evaluateRule(input.rule, event, { ownActorIds: deps.ownActorIds });
+  let effects: Effect[] = [];
+  if (evaluation.matched) {
+    try {
+      await deps.db.transaction(async (tx) => {
+        effects = await applyRuleActions(
+          {
+            db: tx,
+            store: deps.store,
+            workspace: input.workspace,
+            actingUserId: input.userId,
+            versionAt: event.entityVersionAt ?? event.occurredAt,
+            dryRun: true,
+          },
+          evaluation.actions,
+        );
+        throw new DryRunRollback();
+      });
+    } catch (err) {
+      if (!(err instanceof DryRunRollback)) throw err;
+    }
+  }
+  return {
+    matched: evaluation.matched,
+    stage: evaluation.stage,
+    reason: evaluation.reason,
+    failedCondition: evaluation.failedCondition,
+    warnings: evaluation.warnings,
+    actions: evaluation.actions,
+    effects,
+    event: event.fields,
+  };
+}
+
+export async function dryRunSaved(deps: AutomationsDeps, input: DryRunInput & { id: string }) {
+  const row = await loadRow(deps.db, input.workspace, input.id);
+  return dryRun(deps, { ...input, rule: ruleOf(row) });
+}
+
+export async function dryRunDefinition(
+  deps: AutomationsDeps,
+  input: DryRunInput & { definition: AutomationDefinition },
+) {
+  const { conditions } = checkedDefinition(input.definition);
+  return dryRun(deps, { ...input, rule: { ...input.definition, conditions } });
+}
+
+// ------------------------------------------------------------------ history and tools
+
+function runDto(r: AutomationRunRow) {
+  return {
+    id: r.id,
+    inboxEventId: r.inboxEventId,
+    kind: r.kind,
+    automationId: r.automationId,
+    containerId: r.containerId,
+    status: r.status,
+    matched: r.matched,
+    stage: r.stage,
+    reason: r.reason,
+    failedCondition: r.failedCondition ?? null,
+    effects: (r.effects ?? []) as Effect[],
+    warnings: (r.warnings ?? []) as string[],
+    error: r.error,
+    attempts: r.attempts,
+    createdAt: r.createdAt.getTime(),
+    updatedAt: r.updatedAt.getTime(),
+  };
+}
+
+export async function listRunHistory(
+  deps: AutomationsDeps,
+  input: {
+    workspace: WorkspaceRef;
+    automationId?: string | undefined;
+    inboxEventId?: string | undefined;
+    status?: RunStatus | undefined;
+    limit: number;
+    offset: number;
+  },
+) {
+  if (input.automationId) await loadRow(deps.db, input.workspace, input.automationId);
+  return (await listRuns(deps.db, input)).map(runDto);
+}
+
+function inboxDto(r: InboxEventRow) {
+  return {
+    id: r.id,
+    provider: r.provider,
+    eventType: r.eventType,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    state: r.state,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    receivedAt: r.receivedAt.getTime(),
+    processedAt: r.processedAt?.getTime() ?? null,
+  };
+}
+
+export async function listWorkspaceEvents(
+  deps: AutomationsDeps,
+  input: {
+    workspace: WorkspaceRef;
+    state?: InboxEventRow['state'] | undefined;
+    limit: number;
+    offset: number;
+  },
+) {
+  const connectionIds = await listWorkspaceConnectionIds(deps.db, input.workspace);
+  const rows = await listInboxEventsOfConnections(deps.db, { ...input, connectionIds });
+  return rows.map(inboxDto);
+}
+
+/**
+ * Replay: puts dead-lettered (or selected) events of the workspace back in the queue. Runs
+ * that already succeeded are not repeated (their run record is final), so a replay only
+ * re-runs what failed or did not match.
+ */
+export async function replayEvents(
+  deps: AutomationsDeps,
+  input: {
+    workspace: WorkspaceRef;
+    eventIds?: string[] | undefined;
+    deadLettered?: boolean | undefined;
+  },
+): Promise<string[]> {
+  const connectionIds = await listWorkspaceConnectionIds(deps.db, input.workspace);
+  const ids = new Set<string>();
+  for (const id of input.eventIds ?? []) {
+    const row = await findInboxEvent(deps.db, id);
+    if (!row || !connectionIds.includes(row.connectionId)) throw notFound('Event');
+    ids.add(id);
+  }
+  if (input.deadLettered) {
+    for (let offset = 0; ; offset += 500) {
+      const rows = await listInboxEventsOfConnections(deps.db, {
+        connectionIds,
+        state: 'failed',
+        limit: 500,
+        offset,
+      });
+      for (const r of rows) ids.add(r.id);
+      if (rows.length < 500) break;
+    }
+  }
+  return requeueInboxEvents(deps.db, [...ids]);
+}
+
+export async function listBackfills(deps: AutomationsDeps, workspace: WorkspaceRef) {
+  const connectionIds = await listWorkspaceConnectionIds(deps.db, workspace);
+  const rows = await listBackfillsOfConnections(deps.db, connectionIds);
+  return rows.map((b) => ({
+    id: b.id,
+    containerId: b.containerId,
+    teamId: b.teamId,
+    status: b.status,
+    phase: b.phase,
+    pages: b.pages,
+    items: b.items,
+    attempts: b.attempts,
+    lastError: b.lastError,
+    startedAt: b.startedAt?.getTime() ?? null,
+    finishedAt: b.finishedAt?.getTime() ?? null,
+    updatedAt: b.updatedAt.getTime(),
+  }));
+}

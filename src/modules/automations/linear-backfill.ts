@@ -1,0 +1,209 @@
+import type { LinearClient } from '@linear/sdk';
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/database.ts';
+import { applyLinearSync, type ItemStore, PermanentError } from './automation.effects.ts';
+import { normalizeLinearEvent } from './automation.event.ts';
+import { externalRefFor } from './automation.rules.ts';
+import { backoffDelay } from './automation.worker.ts';
+import { findConnection } from './automation-inbox.repository.ts';
+import type { LinearBackfillRow } from './automations.table.ts';
+import { findTeamLinkById } from './linear-backfill.links.ts';
+import {
+  claimBackfill,
+  ensureBackfillsForLinks,
+  failBackfill,
+  finishBackfill,
+  releaseBackfill,
+  saveBackfillProgress,
+} from './linear-backfill.repository.ts';
+import { planLinearSync } from './linear-sync.mapping.ts';
+
+/**
+ * Backfill on link: every past and active issue and project of the linked team, paged
+ * through `@linear/sdk` (raw GraphQL with exactly the fields the sync maps, so one request
+ * per page, no lazy per-issue fetches). Each page's items and the cursor of the next page
+ * commit in one transaction, so a crash resumes at the first page not committed, and items
+ * go through the same sync code as webhooks (versions: a newer webhook wins).
+ */
+export const BACKFILL_ISSUES_QUERY = `query MonoidBackfillIssues($teamId: ID!, $first: Int!, $after: String) {
+  issues(first: $first, after: $after, includeArchived: true, filter: { team: { id: { eq: $teamId } } }) {
+    nodes {
+      id identifier title description priority dueDate url createdAt updatedAt archivedAt
+      state { id name type }
+      team { id key name }
+      assignee { id name email }
+      labels { nodes { id name } }
+      project { id name }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export const BACKFILL_PROJECTS_QUERY = `query MonoidBackfillProjects($teamId: String!, $first: Int!, $after: String) {
+  team(id: $teamId) {
+    projects(first: $first, after: $after, includeArchived: true) {
+      nodes { id name description state url targetDate createdAt updatedAt archivedAt }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
+interface Page {
+  nodes: Array<Record<string, unknown>>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface BackfillDeps {
+  db: Db;
+  store: ItemStore;
+  linearClient: (connectionId: string) => Promise<LinearClient | undefined>;
+  log: FastifyBaseLogger;
+  pageSize: number;
+  leaseMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+async function fetchPage(
+  client: LinearClient,
+  phase: 'projects' | 'issues',
+  variables: { teamId: string; first: number; after: string | null },
+): Promise<Page> {
+  if (phase === 'issues') {
+    const res = await client.client.rawRequest<{ issues: Page }, typeof variables>(
+      BACKFILL_ISSUES_QUERY,
+      variables,
+    );
+    if (!res.data) throw new Error('Linear answered no data');
+    return res.data.issues;
+  }
+  const res = await client.client.rawRequest<{ team: { projects: Page } | null }, typeof variables>(
+    BACKFILL_PROJECTS_QUERY,
+    variables,
+  );
+  if (!res.data?.team) throw new PermanentError('the linked team no longer exists at Linear');
+  return res.data.team.projects;
+}
+
+/** A backfilled node in the shape of a webhook payload, so it normalizes like one. */
+function asPayload(phase: 'projects' | 'issues', node: Record<string, unknown>, teamId: string) {
+  const data =
+    phase === 'issues'
+      ? {
+          ...node,
+          teamId,
+          labels: (node.labels as { nodes?: unknown[] } | null)?.nodes ?? [],
+        }
+      : { ...node, teamIds: [teamId] };
+  return {
+    action: 'update',
+    type: phase === 'issues' ? 'Issue' : 'Project',
+    data,
+    createdAt: new Date().toISOString(),
+    webhookTimestamp: Date.now(),
+  };
+}
+
+export class LinearBackfillRunner {
+  constructor(
+    private readonly deps: BackfillDeps,
+    private readonly workerId: string,
+  ) {}
+
+  /**
+   * Starts backfills for new links, claims one due backfill and runs it to the end (or to a
+   * failure, recorded with a backoff). Returns whether there was one to run.
+   */
+  async runOnce(options: { maxPages?: number } = {}): Promise<boolean> {
+    await ensureBackfillsForLinks(this.deps.db);
+    const backfill = await claimBackfill(this.deps.db, {
+      workerId: this.workerId,
+      leaseMs: this.deps.leaseMs,
+    });
+    if (!backfill) return false;
+    try {
+      await this.#run(backfill, options.maxPages ?? Number.POSITIVE_INFINITY);
+    } catch (err) {
+      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const dead = err instanceof PermanentError || backfill.attempts >= this.deps.maxAttempts;
+      this.deps.log.warn({ backfillId: backfill.id, error, dead }, 'linear backfill failed');
+      await failBackfill(this.deps.db, {
+        id: backfill.id,
+        error,
+        dead,
+        delayMs: backoffDelay(backfill.attempts, {
+          baseMs: this.deps.retryBaseMs,
+          maxMs: this.deps.retryMaxMs,
+        }),
+      });
+    }
+    return true;
+  }
+
+  async #run(backfill: LinearBackfillRow, maxPages: number): Promise<void> {
+    const link = await findTeamLinkById(this.deps.db, backfill.linkId);
+    const connection = await findConnection(this.deps.db, backfill.connectionId);
+    if (!link || !connection) throw new PermanentError('the link or the connection is gone');
+    const client = await this.deps.linearClient(backfill.connectionId);
+    if (!client) throw new PermanentError('the Linear connection is gone');
+    const workspace = {
+      organisationId: connection.organisationId,
+      userId: connection.organisationId ? null : connection.userId,
+    };
+    const actingUserId = link.createdByUserId ?? connection.connectedByUserId ?? connection.userId;
+    if (!actingUserId) throw new PermanentError('no user to create items as');
+
+    let phase = backfill.phase;
+    let cursor = backfill.cursor;
+    for (let pages = 0; pages < maxPages; pages++) {
+      const page = await fetchPage(client, phase, {
+        teamId: backfill.teamId,
+        first: this.deps.pageSize,
+        after: cursor,
+      });
+      const next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      const nextPhase = next === null && phase === 'projects' ? 'issues' : phase;
+      const done = next === null && phase === 'issues';
+      await this.deps.db.transaction(async (tx) => {
+        for (const node of page.nodes) {
+          const event = normalizeLinearEvent(asPayload(phase, node, backfill.teamId));
+          if (!event) continue;
+          await tx.execute(
+            sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${event.entityId}`}, 0))`,
+          );
+          await applyLinearSync(
+            {
+              db: tx,
+              store: this.deps.store,
+              workspace,
+              actingUserId,
+              versionAt: event.entityVersionAt ?? 0,
+              dryRun: false,
+            },
+            {
+              plan: planLinearSync(event),
+              containerId: backfill.containerId,
+              ref: externalRefFor(event),
+              organisationId: workspace.organisationId,
+            },
+          );
+        }
+        await saveBackfillProgress(tx, {
+          id: backfill.id,
+          phase: nextPhase,
+          cursor: next,
+          items: page.nodes.length,
+          leaseMs: this.deps.leaseMs,
+        });
+        if (done) await finishBackfill(tx, backfill.id);
+      });
+      if (done) return;
+      phase = nextPhase;
+      cursor = next;
+    }
+    // Stopped early (maxPages): hand the backfill back, due now, for anyone to resume.
+    await releaseBackfill(this.deps.db, backfill.id);
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import {
+  signLinearBody,
+  signNotionBody,
+} from '../../src/modules/integrations/webhook-signatures.ts';
+import { createTestKey } from '../helpers/api-keys.ts';
+import { buildTestApp, type TestApp } from '../helpers/app.ts';
+import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
+import type { TestDatabase } from '../helpers/database.ts';
+import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
+
+export const LINEAR_KEY = 'lin_api_automation_test_key';
+
+/**
+ * One user with an API key and a session, a Linear connection (personal API key, fake
+ * Linear) and a container "Work" linked to the fake's first team: the webhook is registered
+ * at the fake and deliveries can be signed with its secret. The inbox worker is off; tests
+ * drive it with `drain()`.
+ */
+export interface Harness {
+  t: TestApp;
+  linear: FakeLinear;
+  userId: string;
+  clerkUserId: string;
+  auth: Record<string, string>;
+  session: () => Record<string, string>;
+  containerId: string;
+  teamId: string;
+  webhookId: string;
+  secret: string;
+  connectionId: string;
+  deliverLinear(
+    payload: Record<string, unknown>,
+    deliveryId?: string,
+  ): Promise<{ statusCode: number; body: string }>;
+  drain(): Promise<number>;
+  tasks(query?: string): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { env?: Record<string, string>; db?: TestDatabase; link?: boolean } = {},
+): Promise<Harness> {
+  const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
+  const t = await buildTestApp({
+    env: {
+      ...clerkEnv(),
+      ...linear.env(),
+      PUBLIC_BASE_URL: 'https://monoid.example',
+      AUTOMATION_WORKER_ENABLED: 'false',
+      AUTOMATION_RETRY_BASE_MS: '1',
+      AUTOMATION_RETRY_MAX_MS: '1',
+      ...options.env,
+    },
+    overrides: { skipReconciler: true },
+    ...(options.db ? { db: options.db } : {}),
+  });
+  const key = await createTestKey(t.app);
+  const auth = { authorization: `Bearer ${key.key}` };
+  const container = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/containers',
+    headers: auth,
+    payload: { name: 'Work' },
+  });
+  if (container.statusCode !== 201) throw new Error(container.body);
+  const containerId = container.json().data._id as string;
+  const workspace = { kind: 'personal' as const, userId: key.userId };
+  const connection = await t.app.integrations.connections.connectLinearApiKey({
+    workspace,
+    userId: key.userId,
+    apiKey: LINEAR_KEY,
+  });
+  const teamId = linear.teams[0]?.id ?? '';
+  let webhookId = '';
+  let secret = '';
+  if (options.link !== false) {
+    await t.app.integrations.connections.linkContainer({
+      workspace,
+      userId: key.userId,
+      containerId,
+      teamId,
+    });
+    const hook = [...linear.webhooks.values()][0];
+    webhookId = hook?.id ?? '';
+    secret = hook?.secret ?? '';
+  }
+  const h: Harness = {
+    t,
+    linear,
+    userId: key.userId,
+    clerkUserId: key.clerkUserId,
+    auth,
+    session: () => ({ authorization: `Bearer ${mintSessionToken({ sub: key.clerkUserId })}` }),
+    containerId,
+    teamId,
+    webhookId,
+    secret,
+    connectionId: connection.id,
+    async deliverLinear(payload, deliveryId = randomUUID()) {
+      const body = JSON.stringify({
+        ...payload,
+        webhookId: h.webhookId,
+        webhookTimestamp: Date.now(),
+      });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/webhooks/linear',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'linear-delivery': deliveryId,
+          'linear-event': String(payload.type),
+          'linear-signature': signLinearBody(body, h.secret),
+        },
+        payload: body,
+      });
+      return { statusCode: res.statusCode, body: res.body };
+    },
+    drain: () => t.app.automationWorker.drain(),
+    async tasks(query = '') {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/tasks${query}`,
+        headers: auth,
+      });
+      if (res.statusCode !== 200) throw new Error(res.body);
+      return res.json().data;
+    },
+    async close() {
+      await t.close();
+      await linear.close();
+    },
+  };
+  return h;
+}
+
+/** Sets up a verified Notion subscription on a Notion connection of the harness user. */
+export async function connectNotion(
+  h: Harness,
+  token: string,
+): Promise<{ connectionId: string; deliver(event: Record<string, unknown>): Promise<number> }> {
+  const workspace = { kind: 'personal' as const, userId: h.userId };
+  const connection = await h.t.app.integrations.connections.connectNotionToken({
+    workspace,
+    userId: h.userId,
+    token,
+  });
+  const verificationToken = `secret_${randomUUID().replaceAll('-', '')}`;
+  const handshake = await h.t.app.inject({
+    method: 'POST',
+    url: `/webhooks/notion?connection=${connection.id}`,
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ verification_token: verificationToken }),
+  });
+  if (handshake.statusCode !== 200) throw new Error(handshake.body);
+  await h.t.app.integrations.connections.confirmNotionVerification({
+    workspace,
+    verificationToken,
+  });
+  return {
+    connectionId: connection.id,
+    async deliver(event) {
+      const body = JSON.stringify(event);
+      const res = await h.t.app.inject({
+        method: 'POST',
+        url: '/webhooks/notion',
+        headers: {
+          'content-type': 'application/json',
+          'x-notion-signature': signNotionBody(body, verificationToken),
+        },
+        payload: body,
+      });
+      return res.statusCode;
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { automationRuns, inboxEvents } from '../../src/db/schema.ts';
+import { AutomationWorker, backoffDelay } from '../../src/modules/automations/automation.worker.ts';
+import { claimInboxEvents } from '../../src/modules/automations/automation-inbox.repository.ts';
+import { testPostgresUrl } from '../helpers/database.ts';
+import { linearIssuePayload } from './fixtures.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+describe('backoff', () => {
+  it('grows exponentially, is capped, and is jittered between half and all of the step', () => {
+    const o = { baseMs: 1000, maxMs: 60_000 };
+    expect(backoffDelay(1, o, () => 0)).toBe(500);
+    expect(backoffDelay(1, o, () => 1)).toBe(1000);
+    expect(backoffDelay(4, o, () => 1)).toBe(8000);
+    expect(backoffDelay(30, o, () => 1)).toBe(60_000);
+    expect(backoffDelay(30, o, () => 0)).toBe(30_000);
+  });
+});
+
+describe('the inbox worker under failure and concurrency', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h.close());
+
+  const linked = async (issueId: string) =>
+    (await h.tasks('?limit=500')).filter((t) =>
+      (t.externalLinks as Array<{ externalId: string }>).some((l) => l.externalId === issueId),
+    );
+  const row = async (issueId: string) => {
+    const [r] = await h.t.app.database.db
+      .select()
+      .from(inboxEvents)
+      .where(eq(inboxEvents.entityId, issueId));
+    return r!;
+  };
+
+  it('a worker that claimed an event and vanished: the event is taken over when its lease ends', async () => {
+    const id = randomUUID();
+    await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    const claimed = await claimInboxEvents(h.t.app.database.db, {
+      workerId: 'vanished',
+      batch: 10,
+      leaseMs: 1,
+    });
+    expect(claimed.map((c) => c.entityId)).toEqual([id]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await h.drain()).toBe(1);
+    expect(await row(id)).toMatchObject({ state: 'processed', attempts: 2 });
+    expect(await linked(id)).toHaveLength(1);
+  });
+
+  it('a failure after writing rolls everything back; the retry applies it once', async () => {
+    const id = randomUUID();
+    await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    const app = h.t.app;
+    let calls = 0;
+    const failing = new AutomationWorker(
+      app.database,
+      {
+        db: app.database.db,
+        store: {
+          ...app.automations.store,
+          async linkExternal(...args) {
+            calls += 1;
+            await app.automations.store.linkExternal(...args);
+            throw new Error('connection lost after the insert');
+          },
+        },
+        notion: null,
+        ownActorIds: [],
+        log: app.log,
+      },
+      {
+        batchSize: 10,
+        concurrency: 1,
+        leaseMs: 60_000,
+        pollMs: 50,
+        maxAttempts: 5,
+        retryBaseMs: 1,
+        retryMaxMs: 1,
+      },
+    );
+    expect(await failing.runOnce()).toBe(1);
+    expect(calls).toBe(1);
+    expect(await row(id)).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(await linked(id)).toHaveLength(0); // the task insert was rolled back with the rest
+    await new Promise((r) => setTimeout(r, 5));
+    await h.drain();
+    expect(await linked(id)).toHaveLength(1);
+    const runs = await app.database.db
+      .select()
+      .from(automationRuns)
+      .where(eq(automationRuns.inboxEventId, (await row(id)).id));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('two workers draining the same inbox apply every event exactly once', async () => {
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    for (const id of ids) await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    // Updates of the same issues, interleaved: per-entity order must hold.
+    for (const id of ids.slice(0, 20))
+      await h.deliverLinear(
+        linearIssuePayload({
+          id,
+          teamId: h.teamId,
+          action: 'update',
+          title: 'updated',
+          updatedAt: new Date(Date.now() + 60_000).toISOString(),
+          updatedFrom: { title: 'Fix the login bug' },
+        }),
+      );
+    const app = h.t.app;
+    const second = new AutomationWorker(
+      app.database,
+      {
+        db: app.database.db,
+        store: app.automations.store,
+        notion: null,
+        ownActorIds: [],
+        log: app.log,
+      },
+      {
+        batchSize: 7,
+        concurrency: 3,
+        leaseMs: 60_000,
+        pollMs: 50,
+        maxAttempts: 5,
+        retryBaseMs: 1,
+        retryMaxMs: 1,
+      },
+    );
+    await Promise.all([h.drain(), second.drain(), h.drain()]);
+    const tasks = await h.tasks('?limit=500');
+    for (const id of ids) {
+      const mine = tasks.filter((t) =>
+        (t.externalLinks as Array<{ externalId: string }>).some((l) => l.externalId === id),
+      );
+      expect(mine).toHaveLength(1);
+    }
+    const updated = tasks.filter((t) => t.title === 'updated');
+    expect(updated).toHaveLength(20);
+  });
+
+  it.skipIf(!testPostgresUrl())(
+    'a worker process killed mid-event (SIGKILL) → processed exactly once by another',
+    async () => {
+      const id = randomUUID();
+      await h.deliverLinear(
+        linearIssuePayload({ id, teamId: h.teamId, title: 'Survives a crash' }),
+      );
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'test/automations/worker-child.ts', h.t.db.url ?? ''],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('created ')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${out}`)));
+      });
+      // Mid-event: the child holds the claim and an uncommitted task. Kill it.
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      expect(await row(id)).toMatchObject({
+        state: 'processing',
+        attempts: 1,
+        lockedBy: expect.any(String),
+      });
+      expect(await linked(id)).toHaveLength(0);
+      // Its lease (1 s) runs out; then this process takes over.
+      for (let i = 0; i < 100 && (await row(id)).state !== 'processed'; i++) {
+        await h.drain();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await row(id)).toMatchObject({ state: 'processed', attempts: 2 });
+      const tasks = await linked(id);
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]?.title).toBe('Survives a crash');
+    },
+  );
+});
+
+describe('the in-process worker started by the app', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // A one-minute poll: only NOTIFY can make the event show up within the test.
+    h = await startHarness({
+      env: { AUTOMATION_WORKER_ENABLED: 'true', AUTOMATION_POLL_MS: '60000' },
+    });
+  });
+  afterAll(async () => h.close());
+
+  it('picks a delivery up on NOTIFY, without a test driving it, and stops with the app', async () => {
+    expect(h.t.app.automationWorker.running).toBe(true);
+    const id = randomUUID();
+    await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    let found = 0;
+    for (let i = 0; i < 200 && found === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = (await h.tasks('?limit=500')).filter((t) =>
+        (t.externalLinks as Array<{ externalId: string }>).some((l) => l.externalId === id),
+      ).length;
+    }
+    expect(found).toBe(1);
+  });
+});
