@@ -37,6 +37,7 @@ import {
 import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
+import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
 
 declare module 'fastify' {
@@ -155,6 +156,15 @@ export async function buildApp(
   });
   app.decorate('integrations', integrations);
   app.addHook('onClose', async () => integrations.stop());
+  for (const [provider, url] of [
+    ['linear', config.LINEAR_API_URL],
+    ['notion', config.NOTION_API_URL],
+  ] as const) {
+    const stop = observeProviderCalls(provider, url, (labels, seconds) =>
+      app.metrics.providerCalls.observe(labels, seconds),
+    );
+    app.addHook('onClose', async () => stop());
+  }
   app.metricsCollectors.push(async () => {
     const stats = await readInboxStats(database.db);
     for (const [state, count] of Object.entries(stats.byState))

@@ -43,6 +43,8 @@ export interface ProcessorDeps {
   /** Actor ids of this server's own integration identities (loop guard). */
   ownActorIds: readonly string[];
   log: FastifyBaseLogger;
+  /** Called once per processed inbox event with its outcome (metrics). */
+  onOutcome?: (outcome: 'succeeded' | 'retried' | 'dead_lettered') => void;
 }
 
 export type Target =

@@ -200,9 +200,11 @@ export class AutomationWorker {
           workerId: this.workerId,
           error: 'the connection of this event no longer exists',
         });
+        this.deps.onOutcome?.('dead_lettered');
         return;
       }
       await commitInboxEvent(this.deps, prepared);
+      this.deps.onOutcome?.('succeeded');
     } catch (err) {
       await this.#fail(row, prepared, err).catch((e: unknown) =>
         this.deps.log.error(
@@ -235,6 +237,7 @@ export class AutomationWorker {
       });
     if (dead) {
       await deadLetterInbox(this.deps.db, { id: row.id, workerId: this.workerId, error });
+      this.deps.onOutcome?.('dead_lettered');
       return;
     }
     const backoff = backoffDelay(row.attempts, {
@@ -248,5 +251,6 @@ export class AutomationWorker {
       delayMs: Math.max(backoff, retryAfter),
       error,
     });
+    this.deps.onOutcome?.('retried');
   }
 }

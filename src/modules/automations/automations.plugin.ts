@@ -47,7 +47,14 @@ export const automationsPlugin = fp(
     app.decorate('automations', deps);
     const worker = new AutomationWorker(
       app.database,
-      { db: deps.db, store: deps.store, notion: deps.notion, ownActorIds, log: app.log },
+      {
+        db: deps.db,
+        store: deps.store,
+        notion: deps.notion,
+        ownActorIds,
+        log: app.log,
+        onOutcome: (outcome) => app.metrics.automationOutcomes.inc({ outcome }),
+      },
       {
         batchSize: config.AUTOMATION_BATCH_SIZE,
         concurrency: config.AUTOMATION_WORKER_CONCURRENCY,
