@@ -39,9 +39,15 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { env?: Record<string, string>; db?: TestDatabase; link?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    db?: TestDatabase;
+    link?: boolean;
+    /** A fake already running (e.g. shared with server processes); closed with the harness. */
+    linear?: FakeLinear;
+  } = {},
 ): Promise<Harness> {
-  const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
+  const linear = options.linear ?? (await startFakeLinear({ tokens: [LINEAR_KEY] }));
   const t = await buildTestApp({
     env: {
       ...clerkEnv(),
