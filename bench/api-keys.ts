@@ -117,11 +117,14 @@ async function serve(env: Record<string, string>): Promise<void> {
   const warmVerifyMicros = ((performance.now() - t0) * 1000) / n;
 
   // The same comparison without sockets or a load generator: Fastify's inject, in-process.
+  // CPU time (user + system) of this process per request: unlike wall time, it does not
+  // depend on what else the shared machine is running.
   const perRequest = async (url: string, headers: Record<string, string>) => {
     const count = 5_000;
-    const start = performance.now();
+    const start = process.cpuUsage();
     for (let i = 0; i < count; i++) await app.inject({ url, headers });
-    return ((performance.now() - start) * 1000) / count;
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / count;
   };
   const noAuthRuns: number[] = [];
   const authRuns: number[] = [];
@@ -147,6 +150,10 @@ async function serve(env: Record<string, string>): Promise<void> {
     injectMicros,
   } satisfies Ready);
   process.on('message', async (msg) => {
+    if (msg === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ cpu: usage.user + usage.system });
+    }
     if (msg === 'stop') {
       await app.close();
       await db.destroy();
@@ -155,41 +162,64 @@ async function serve(env: Record<string, string>): Promise<void> {
   });
 }
 
-function startServer(
-  env: Record<string, string>,
-): Promise<{ ready: Ready; stop: () => Promise<void> }> {
+interface Server {
+  ready: Ready;
+  /** CPU time (µs, user + system) the server process has used so far. */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function startServer(env: Record<string, string>): Promise<Server> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL(import.meta.url).pathname, ['--serve', JSON.stringify(env)], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child.once('error', reject);
-    child.once('message', (ready) =>
-      resolve({
-        ready: ready as Ready,
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.send('stop');
-          }),
-      }),
-    );
+    let cpuWaiter: ((micros: number) => void) | undefined;
+    child.on('message', (msg) => {
+      const m = msg as { cpu?: number; port?: number };
+      if (typeof m.cpu === 'number') {
+        cpuWaiter?.(m.cpu);
+        cpuWaiter = undefined;
+      } else if (typeof m.port === 'number') {
+        resolve({
+          ready: msg as Ready,
+          cpu: () =>
+            new Promise((done) => {
+              cpuWaiter = done;
+              child.send('cpu');
+            }),
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.send('stop');
+            }),
+        });
+      }
+    });
   });
 }
 
 interface Load {
   rps: number;
+  /** Server CPU µs per answered request (when measured). */
+  cpuPerRequest: number;
   p99: number;
   p50: number;
   codes: Record<string, number>;
 }
 
-async function load(options: autocannon.Options): Promise<Load> {
+async function load(options: autocannon.Options, server?: Server): Promise<Load> {
+  const before = server ? await server.cpu() : 0;
   const result = await autocannon({ duration: DURATION, connections: CONNECTIONS, ...options });
+  const after = server ? await server.cpu() : 0;
   const codes: Record<string, number> = {};
   for (const [k, v] of Object.entries(result.statusCodeStats ?? {})) codes[k] = v.count ?? 0;
+  const answered = Object.values(codes).reduce((a, b) => a + b, 0) || 1;
   return {
     rps: result.requests.average,
+    cpuPerRequest: (after - before) / answered,
     p99: result.latency.p99,
     p50: result.latency.p50,
     codes,
@@ -214,28 +244,32 @@ async function main(): Promise<void> {
     `Run: ${new Date().toISOString()}, ${DURATION} s per measurement, ${CONNECTIONS} connections, database ${process.env.DATABASE_URL ? 'Postgres' : 'embedded (PGlite)'}.`,
   );
 
-  const { ready, stop } = await startServer({});
+  const server = await startServer({});
+  const { ready, stop } = server;
   const base = `http://127.0.0.1:${ready.port}`;
   const auth = { authorization: `Bearer ${ready.key}` };
   try {
-    // 1. Auth vs no auth, interleaved: noauth, auth, noauth, auth.
-    out('\n### Throughput, auth vs auth switched off (same routes, same process)\n');
+    // 1. Auth vs no auth, in alternating rounds.
+    out('\n### Auth vs auth switched off (same routes, same server process)\n');
     out(
-      '| route | no auth req/s | auth req/s | ratio | p50 no auth / auth (ms) | p99 no auth / auth (ms) |',
+      '| route | server CPU per request, no auth / auth | capacity with auth (CPU ratio) | req/s no auth / auth (wall clock) | p99 no auth / auth (ms) |',
     );
-    out('|---|---|---|---|---|---|');
+    out('|---|---|---|---|---|');
     for (const route of ['/ping', '/me']) {
       const off: Load[] = [];
       const on: Load[] = [];
       // Short alternating rounds: the machine is shared, so noise hits both sides alike.
       for (let round = 0; round < ROUNDS; round++) {
-        off.push(await load({ url: `${base}/bench${route}`, duration: ROUND_SECONDS }));
+        off.push(await load({ url: `${base}/bench${route}`, duration: ROUND_SECONDS }, server));
         on.push(
-          await load({
-            url: `${base}/api/v1${route === '/ping' ? '/__bench/ping' : '/me'}`,
-            headers: auth,
-            duration: ROUND_SECONDS,
-          }),
+          await load(
+            {
+              url: `${base}/api/v1${route === '/ping' ? '/__bench/ping' : '/me'}`,
+              headers: auth,
+              duration: ROUND_SECONDS,
+            },
+            server,
+          ),
         );
       }
       for (const l of [...off, ...on]) {
@@ -243,28 +277,21 @@ async function main(): Promise<void> {
           throw new Error(`non-200 answers: ${JSON.stringify(l.codes)}`);
       }
       const med = (ls: Load[], f: (l: Load) => number) => median(ls.map(f));
-      const offRps = med(off, (l) => l.rps);
-      const onRps = med(on, (l) => l.rps);
-      const ratios = on.map((l, i) => (100 * l.rps) / (off[i]?.rps ?? l.rps));
+      const offCpu = med(off, (l) => l.cpuPerRequest);
+      const onCpu = med(on, (l) => l.cpuPerRequest);
       out(
-        `| GET ${route} | ${fmt(offRps)} | ${fmt(onRps)} | ${fmt((100 * onRps) / offRps, 1)} % (per round: ${ratios.map((r) => fmt(r, 0)).join(', ')}) | ${fmt(
-          med(off, (l) => l.p50),
-          2,
-        )} / ${fmt(
-          med(on, (l) => l.p50),
-          2,
-        )} | ${fmt(
+        `| GET ${route} (HTTP, ${ROUNDS} × ${ROUND_SECONDS} s each) | ${fmt(offCpu, 1)} µs / ${fmt(onCpu, 1)} µs | ${fmt((100 * offCpu) / onCpu, 1)} % | ${fmt(med(off, (l) => l.rps))} / ${fmt(med(on, (l) => l.rps))} | ${fmt(
           med(off, (l) => l.p99),
-          2,
+          1,
         )} / ${fmt(
           med(on, (l) => l.p99),
-          2,
+          1,
         )} |`,
       );
     }
     const im = ready.injectMicros;
     out(
-      `| GET /ping, in-process (inject, no sockets) | ${fmt(1e6 / im.noAuth)} | ${fmt(1e6 / im.auth)} | ${fmt((100 * im.noAuth) / im.auth, 1)} % (per round: ${im.ratios.map((r) => fmt(r, 0)).join(', ')}) | ${fmt(im.noAuth, 1)} µs / ${fmt(im.auth, 1)} µs per request | - |`,
+      `| GET /ping (in-process inject, 8 × 5,000 each) | ${fmt(im.noAuth, 1)} µs / ${fmt(im.auth, 1)} µs | ${fmt((100 * im.noAuth) / im.auth, 1)} % | - | - |`,
     );
     out(
       `\nWarm verification in-process: ${fmt(ready.warmVerifyMicros, 2)} µs per authenticate() (parse, checksum, SHA-256, cache hit, last-used bookkeeping).`,
@@ -308,28 +335,28 @@ async function main(): Promise<void> {
     out('\n### Flood of wrong keys alongside a legitimate client\n');
     out('| scenario | legitimate req/s | legitimate p99 (ms) | flood answers |');
     out('|---|---|---|---|');
-    const legitAlone = await load({
+    const legitAlone = await load(
+      { url: `${base}/api/v1/__bench/ping`, headers: auth, connections: 5 },
+      server,
+    );
+    out(`| legitimate client alone | ${fmt(legitAlone.rps)} | ${fmt(legitAlone.p99, 2)} | - |`);
+    // Server CPU per rejected request, flood alone.
+    const cpuA0 = await server.cpu();
+    const aloneA = await (await flood({ url: `${base}/api/v1/__bench/ping`, mode: 'invented' }))
+      .done;
+    const cpuA1 = await server.cpu();
+    const floodAloneCpu = (cpuA1 - cpuA0) / Object.values(aloneA.codes).reduce((a, b) => a + b, 1);
+    const floodingA = await flood({ url: `${base}/api/v1/__bench/ping`, mode: 'invented' });
+    const legitA = await load({
       url: `${base}/api/v1/__bench/ping`,
       headers: auth,
       connections: 5,
+      duration: DURATION - 1,
     });
-    out(`| legitimate client alone | ${fmt(legitAlone.rps)} | ${fmt(legitAlone.p99, 2)} | - |`);
-    const [legitA, floodA] = await Promise.all([
-      load({ url: `${base}/api/v1/__bench/ping`, headers: auth, connections: 5 }),
-      load({
-        url: `${base}/api/v1/__bench/ping`,
-        connections: 20,
-        overallRate: FLOOD_RATE,
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              headers: { ...req.headers, authorization: `Bearer ${generateApiKey().key}` },
-            }),
-          },
-        ],
-      }),
-    ]);
+    const floodA = await floodingA.done;
+    out(
+      `| flood alone: server CPU per rejected request | - | - | ${fmt(floodAloneCpu, 1)} µs (legitimate request: ${fmt(legitAlone.cpuPerRequest, 1)} µs) |`,
+    );
     out(
       `| + flood of invented keys, one address (${FLOOD_RATE} req/s) | ${fmt(legitA.rps)} (${fmt((100 * legitA.rps) / legitAlone.rps, 1)} %) | ${fmt(legitA.p99, 2)} | ${JSON.stringify(floodA.codes)} |`,
     );
@@ -348,26 +375,18 @@ async function main(): Promise<void> {
         headers: auth2,
         connections: 5,
       });
-      const [legitB, floodB] = await Promise.all([
-        load({ url: `${base2}/api/v1/__bench/ping`, headers: auth2, connections: 5 }),
-        load({
-          url: `${base2}/api/v1/__bench/ping`,
-          connections: 20,
-          overallRate: FLOOD_RATE,
-          requests: [
-            {
-              setupRequest: (req) => ({
-                ...req,
-                headers: {
-                  ...req.headers,
-                  authorization: `Bearer ${second.ready.wrongSecretKey}`,
-                  'x-forwarded-for': `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`,
-                },
-              }),
-            },
-          ],
-        }),
-      ]);
+      const floodingB = await flood({
+        url: `${base2}/api/v1/__bench/ping`,
+        mode: 'wrong-secret',
+        key: second.ready.wrongSecretKey,
+      });
+      const legitB = await load({
+        url: `${base2}/api/v1/__bench/ping`,
+        headers: auth2,
+        connections: 5,
+        duration: DURATION - 1,
+      });
+      const floodB = await floodingB.done;
       out(
         `| legitimate client alone (second server) | ${fmt(alone2.rps)} | ${fmt(alone2.p99, 2)} | - |`,
       );
@@ -383,8 +402,65 @@ async function main(): Promise<void> {
   }
 }
 
+interface FloodSpec {
+  url: string;
+  mode: 'invented' | 'wrong-secret';
+  key?: string;
+}
+
+/** The flood's own load generator, in its own process (it must not slow the legitimate one). */
+async function runFlood(spec: FloodSpec): Promise<void> {
+  process.send?.({ started: true });
+  const result = await load({
+    url: spec.url,
+    connections: 20,
+    overallRate: FLOOD_RATE,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          headers:
+            spec.mode === 'invented'
+              ? { ...req.headers, authorization: `Bearer ${generateApiKey().key}` }
+              : {
+                  ...req.headers,
+                  authorization: `Bearer ${spec.key}`,
+                  'x-forwarded-for': `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`,
+                },
+        }),
+      },
+    ],
+  });
+  process.send?.(result);
+}
+
+/** Starts the flood; resolves once it is running, with the promise of its result. */
+function flood(spec: FloodSpec): Promise<{ done: Promise<Load> }> {
+  return new Promise((resolveStarted, reject) => {
+    const child = fork(new URL(import.meta.url).pathname, ['--flood', JSON.stringify(spec)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('error', reject);
+    let resolveDone: (load: Load) => void = () => undefined;
+    const done = new Promise<Load>((r) => {
+      resolveDone = r;
+    });
+    child.on('message', (msg) => {
+      if ((msg as { started?: boolean }).started) {
+        resolveStarted({ done });
+        return;
+      }
+      resolveDone(msg as Load);
+      child.disconnect();
+    });
+  });
+}
+
 if (process.argv[2] === '--serve') {
   await serve(JSON.parse(process.argv[3] ?? '{}') as Record<string, string>);
+} else if (process.argv[2] === '--flood') {
+  await runFlood(JSON.parse(process.argv[3] ?? '{}') as FloodSpec);
 } else {
   await main();
 }

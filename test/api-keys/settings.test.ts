@@ -297,6 +297,8 @@ describe('/api/settings/api-keys', () => {
   it('documents the routes in OpenAPI without secret columns', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     expect(doc.paths['/api/settings/api-keys/{id}/roll']).toBeDefined();
+    expect(doc.paths['/api/settings/api-keys'].post).toBeDefined();
+    expect(doc.paths['/api/settings/api-keys'].get).toBeDefined();
     expect(doc.paths['/api/v1/me']).toBeDefined();
     const schemas = JSON.stringify(doc.components.schemas);
     expect(schemas).not.toMatch(/secretHash|secret_hash|publicId/);

@@ -43,7 +43,7 @@ export async function apiKeySettingsRoutes(app: FastifyInstance): Promise<void> 
   const now = () => app.apiKeys.verifier.now();
 
   r.post(
-    '/',
+    '',
     {
       schema: {
         tags: ['Settings'],
@@ -70,7 +70,7 @@ export async function apiKeySettingsRoutes(app: FastifyInstance): Promise<void> 
   );
 
   r.get(
-    '/',
+    '',
     {
       schema: {
         tags: ['Settings'],
