@@ -3,18 +3,11 @@
  * source of truth for an issue's state, so a task synced from Linear always takes the bucket
  * this mapping gives (documented in docs/automations.md).
  */
-export const taskBuckets = [
-  'backlog',
-  'next_week',
-  'new',
-  'shaping',
-  'todo',
-  'in_progress',
-  'in_review',
-  'done',
-  'cancelled',
-] as const;
-export type TaskBucket = (typeof taskBuckets)[number];
+// The enums are the contract's, defined once by the tables that store them.
+import { type ProjectStatus, projectStatuses } from '../projects/projects.table.ts';
+import { type TaskBucket, taskBuckets } from '../tasks/tasks.table.ts';
+
+export { type ProjectStatus, projectStatuses, type TaskBucket, taskBuckets };
 
 export const linearStateTypes = [
   'triage',
@@ -56,9 +49,6 @@ export function bucketForLinearState(state: {
 export function isLinearStateType(value: string): value is LinearStateType {
   return (linearStateTypes as readonly string[]).includes(value);
 }
-
-export const projectStatuses = ['active', 'paused', 'done', 'backlog', 'cancelled'] as const;
-export type ProjectStatus = (typeof projectStatuses)[number];
 
 /**
  * Linear project states (`backlog`, `planned`, `started`, `paused`, `completed`,
