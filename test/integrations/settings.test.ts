@@ -152,6 +152,11 @@ describe('/api/settings/integrations', () => {
       expect(member.statusCode).toBe(403);
       const bad = await call('adminA', 'POST', '/linear/api-key', { apiKey: 'lin_api_wrong' });
       expect(bad.statusCode).toBe(400);
+      linear.failNext('MonoidOrganization');
+      const down = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
+      expect(down.statusCode).toBe(503);
+      expect(down.headers['retry-after']).toBe('5');
+      expect(down.json().detail).toMatch(/Linear could not be reached/);
       expect((await call('adminA', 'GET', '/linear')).statusCode).toBe(404);
       const ok = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
       expect(ok.statusCode).toBe(201);
@@ -206,6 +211,26 @@ describe('/api/settings/integrations', () => {
       expect((await call('adminA', 'DELETE', `/linear/links/${containerA2}`)).statusCode).toBe(200);
       expect(linear.webhooks.has(hook.id)).toBe(false);
       expect((await call('adminA', 'GET', '/linear')).json().data.webhooks).toEqual([]);
+    });
+
+    it('moving a container to another team moves the webhook need', async () => {
+      const [team0, team1] = [linear.teams[0]!.id, linear.teams[1]!.id];
+      const container = randomUUID();
+      expect(
+        (await call('adminA', 'PUT', `/linear/links/${container}`, { teamId: team0 })).statusCode,
+      ).toBe(200);
+      const moved = await call('adminA', 'PUT', `/linear/links/${container}`, { teamId: team1 });
+      expect(moved.statusCode).toBe(200);
+      expect(moved.json().data).toMatchObject({ teamId: team1, teamName: 'Design' });
+      const hooks = [...linear.webhooks.values()];
+      expect(hooks.filter((h) => h.teamId === team0)).toHaveLength(0);
+      expect(hooks.filter((h) => h.teamId === team1)).toHaveLength(1);
+      const links = (await call('adminA', 'GET', '/linear/links')).json().data;
+      expect(links.filter((l: { containerId: string }) => l.containerId === container)).toEqual([
+        expect.objectContaining({ teamId: team1 }),
+      ]);
+      expect((await call('adminA', 'DELETE', `/linear/links/${container}`)).statusCode).toBe(200);
+      expect([...linear.webhooks.values()].filter((h) => h.teamId === team1)).toHaveLength(0);
     });
 
     it('refuses a team that is not in the connected workspace', async () => {

@@ -22,4 +22,5 @@ export const providerUnavailable = (provider: string) =>
     status: 503,
     message: `${provider} could not be reached; retry shortly.`,
     headers: { 'retry-after': '5' },
+    expose: true,
   });
