@@ -39,9 +39,17 @@ const list = taskListQuery(db, {
   limit: 100,
   offset: 0,
 }).toSQL();
-const placeholderId = '00000000-0000-0000-0000-000000000000';
-const one = findTaskQuery(db, { id: placeholderId, workspaceIds: [userId] }).toSQL();
-const links = (ids: string[]) => listLinksQuery(db, 'task', ids).toSQL();
+// Queries with placeholders: bind them in order, as drizzle does.
+const one = findTaskQuery(db).toSQL();
+const linksSql = listLinksQuery(db).toSQL();
+const bind = (params: unknown[], values: Record<string, unknown>) =>
+  params.map((p) =>
+    p && typeof p === 'object' && 'name' in p ? values[String((p as { name: string }).name)] : p,
+  );
+const links = (ids: string[]) => ({
+  sql: linksSql.sql,
+  params: bind(linksSql.params, { entityType: 'task', entityIds: ids }),
+});
 
 type Row = Record<string, unknown>;
 // snake_case → camelCase names, computed once per column name.
@@ -70,7 +78,7 @@ app.get('/api/v1/tasks', async () => {
 });
 app.get<{ Params: { id: string } }>('/api/v1/tasks/:id', async (request, reply) => {
   await pool.query(access.sql, access.params);
-  const params = one.params.map((p) => (p === placeholderId ? request.params.id : p));
+  const params = bind(one.params, { id: request.params.id, workspaceIds: [userId] });
   const row = (await pool.query(one.sql, params)).rows[0] as Row | undefined;
   if (!row) return reply.code(404).send({ error: true });
   const l = links([String(row.id)]);

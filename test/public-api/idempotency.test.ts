@@ -60,6 +60,40 @@ describe('Idempotency-Key on POST', () => {
     });
   }
 
+  it('projects: a retry replays the first response; another body is a 422', async () => {
+    const c = dataOf<{ _id: string }>(
+      await alice.request('POST', '/api/v1/containers', { name: 'P' }),
+      201,
+    );
+    const body = { title: 'A', containerId: c._id };
+    const first = await alice.request('POST', '/api/v1/projects', body, {
+      'idempotency-key': 'p1',
+    });
+    expect(first.statusCode).toBe(201);
+    const retry = await alice.request('POST', '/api/v1/projects', body, {
+      'idempotency-key': 'p1',
+    });
+    expect(retry.body).toBe(first.body);
+    expect(await count(alice, 'projects')).toBe(1);
+    const other = await alice.request(
+      'POST',
+      '/api/v1/projects',
+      { ...body, title: 'B' },
+      { 'idempotency-key': 'p1' },
+    );
+    expect(other.statusCode).toBe(422);
+    // The same key on another path is another request too.
+    const elsewhere = await alice.request(
+      'POST',
+      '/api/v1/containers',
+      { name: 'P' },
+      {
+        'idempotency-key': 'p1',
+      },
+    );
+    expect(elsewhere.statusCode).toBe(422);
+  });
+
   it('keys are per API key: another key of the same user runs its own request', async () => {
     const a = dataOf<{ _id: string }>(
       await alice.request(

@@ -138,7 +138,7 @@ describe('containers and projects', () => {
       containerId: '00000000-0000-4000-8000-000000000000',
     });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json().errors[0].path).toBe('containerId');
+    expect(missing.json().errors[0].path).toBe('body.containerId');
   });
 
   describe('project filters', () => {

@@ -135,7 +135,7 @@ describe('tasks', () => {
       containerId: c2._id,
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors[0].path).toBe('containerId');
+    expect(bad.json().errors[0].path).toBe('body.containerId');
     // Moving the project moves its tasks.
     dataOf(await alice.request('PATCH', `/api/v1/projects/${p._id}`, { containerId: c2._id }));
     const moved = dataOf<Task>(await alice.request('GET', `/api/v1/tasks/${task._id}`));
@@ -143,7 +143,7 @@ describe('tasks', () => {
     // Another user's project is not visible: 400 naming the field, nothing written.
     const foreign = await bob.request('POST', '/api/v1/tasks', { title: 't', projectId: p._id });
     expect(foreign.statusCode).toBe(400);
-    expect(foreign.json().errors[0].path).toBe('projectId');
+    expect(foreign.json().errors[0].path).toBe('body.projectId');
     // Deleting the project keeps the task in the container.
     dataOf(await alice.request('DELETE', `/api/v1/projects/${p._id}`));
     const orphan = dataOf<Task>(await alice.request('GET', `/api/v1/tasks/${task._id}`));
@@ -172,7 +172,7 @@ describe('tasks', () => {
       categoryId: projectCat._id,
     });
     expect(wrongCat.statusCode).toBe(400);
-    expect(wrongCat.json().errors[0].path).toBe('categoryId');
+    expect(wrongCat.json().errors[0].path).toBe('body.categoryId');
     const wrongLabel = await alice.request('POST', '/api/v1/tasks', {
       title: 'x',
       labelIds: [projectLabel._id],
@@ -210,7 +210,7 @@ describe('tasks', () => {
       assigneeId: carol.userId,
     });
     expect(outsider.statusCode).toBe(400);
-    expect(outsider.json().errors[0].path).toBe('assigneeId');
+    expect(outsider.json().errors[0].path).toBe('body.assigneeId');
     const personalOther = await alice.request('POST', '/api/v1/tasks', {
       title: 'x',
       assigneeId: bob.userId,
@@ -240,7 +240,7 @@ describe('tasks', () => {
       routineBlockId: schedule._id,
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors[0].path).toBe('routineBlockId');
+    expect(bad.json().errors[0].path).toBe('body.routineBlockId');
     const ok = await create(alice, { title: 'x', routineBlockId: routine._id });
     expect(ok.routineBlockId).toBe(routine._id);
     const range = await alice.request('POST', '/api/v1/tasks', {
@@ -265,7 +265,7 @@ describe('tasks', () => {
       organisationId: org.id,
     });
     expect(intrude.statusCode).toBe(400);
-    expect(intrude.json().errors[0].path).toBe('organisationId');
+    expect(intrude.json().errors[0].path).toBe('body.organisationId');
     const personal = await list(alice, 'organisationId=personal&limit=500');
     expect(personal.every((x) => x.organisationId === null)).toBe(true);
     const orgOnly = await list(alice, `organisationId=${org.id}&limit=500`);

@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../workspaces/prepared.ts';
 import {
   type ExternalLinkRow,
   type ExternalProvider,
@@ -8,25 +9,23 @@ import {
   type LinkableEntityType,
 } from './external-links.table.ts';
 
-/** The links query of a page of items (not yet run; the benchmark's baseline runs it too). */
-export function listLinksQuery(
-  db: Executor,
-  entityType: LinkableEntityType,
-  entityIds: readonly string[],
-) {
+/** The links of a page of items, placeholders `entityType` and `entityIds` (the baseline runs it too). */
+export function listLinksQuery(db: Executor) {
   return db
     .select()
     .from(externalLinks)
     .where(
       and(
-        eq(externalLinks.entityType, entityType),
-        entityIds.length === 1
-          ? eq(externalLinks.entityId, entityIds[0] as string)
-          : inArray(externalLinks.entityId, [...entityIds]),
+        eq(externalLinks.entityType, sql.placeholder('entityType')),
+        sql`${externalLinks.entityId} = any(${sql.placeholder('entityIds')}::uuid[])`,
       ),
     )
     .orderBy(asc(externalLinks.createdAt), asc(externalLinks.id));
 }
+
+const preparedListLinks = preparedFor((db) =>
+  listLinksQuery(db).prepare('external_links_of_entities'),
+);
 
 export async function listLinksForEntities(
   db: Executor,
@@ -34,7 +33,9 @@ export async function listLinksForEntities(
   entityIds: readonly string[],
 ): Promise<ExternalLinkRow[]> {
   if (entityIds.length === 0) return [];
-  return listLinksQuery(db, entityType, entityIds);
+  const params = { entityType, entityIds: [...entityIds] };
+  const prepared = preparedListLinks(db);
+  return prepared ? prepared.execute(params) : listLinksQuery(db).execute(params);
 }
 
 /** `EXISTS` condition for the `hasExternalLink` / `externalLinkProvider` list filters. */

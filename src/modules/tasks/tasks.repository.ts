@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
 import { type PgColumn, unionAll } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../workspaces/prepared.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
 
@@ -94,24 +95,38 @@ export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow
   return taskListQuery(db, f);
 }
 
-/** The get-by-id query (not yet run; the benchmark's baseline runs the same SQL). */
-export function findTaskQuery(
-  db: Executor,
-  input: { id: string; workspaceIds: readonly string[] },
-) {
+/** The get-by-id query with placeholders `id` and `workspaceIds` (the baseline runs it too). */
+export function findTaskQuery(db: Executor) {
   return db
     .select()
     .from(tasks)
-    .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
+    .where(
+      and(
+        eq(tasks.id, sql.placeholder('id')),
+        sql`${tasks.workspaceId} = any(${sql.placeholder('workspaceIds')}::uuid[])`,
+      ),
+    )
     .limit(1);
 }
+
+const preparedFindTask = preparedFor((db) => findTaskQuery(db).prepare('tasks_find_by_id'));
 
 export async function findTaskRow(
   db: Executor,
   input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
 ): Promise<TaskRow | undefined> {
-  const query = findTaskQuery(db, input);
-  const rows = input.forUpdate ? await query.for('update') : await query;
+  if (input.forUpdate) {
+    const rows = await db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.id, input.id), inWorkspaces(tasks.workspaceId, input.workspaceIds)))
+      .limit(1)
+      .for('update');
+    return rows[0];
+  }
+  const params = { id: input.id, workspaceIds: [...input.workspaceIds] };
+  const prepared = preparedFindTask(db);
+  const rows = prepared ? await prepared.execute(params) : await findTaskQuery(db).execute(params);
   return rows[0];
 }
 

@@ -116,15 +116,17 @@ export async function organisationForWrite(
   return id;
 }
 
-export function invalidReference(path: string, message: string): AppError {
-  return validationError(`Invalid request: ${path} ${message}`, [{ path, message }]);
+/** A 400 naming a body field (paths are `body.<field>`, as for schema validation errors). */
+export function invalidReference(field: string, message: string): AppError {
+  return invalidFields([{ path: field, message }]);
 }
 
 export function invalidFields(errors: FieldError[]): AppError {
-  const first = errors[0];
+  const prefixed = errors.map((e) => ({ ...e, path: `body.${e.path}` }));
+  const first = prefixed[0];
   return validationError(
     first ? `Invalid request: ${first.path} ${first.message}` : 'Invalid request',
-    errors,
+    prefixed,
   );
 }
 
