@@ -124,10 +124,25 @@ function policyHeader(rule: RateLimitRule): string {
   return `"${rule.name}";q=${rule.max};w=${Math.max(1, Math.round(rule.windowMs / 1000))}`;
 }
 
+/**
+ * Builds an AppError without capturing a stack trace. For expected refusals (401, 403, 429)
+ * that a flood can trigger thousands of times a second, the stack is useless and its capture
+ * is the most expensive part of the refusal.
+ */
+export function refusal(options: ConstructorParameters<typeof AppError>[0]): AppError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new AppError(options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The 429 of the contract: RATE_LIMITED, Retry-After and the RateLimit headers. */
 export function rateLimited(rule: RateLimitRule, state: RateLimitState, detail?: string): AppError {
   const retryAfter = Math.max(1, state.resetSeconds);
-  return new AppError({
+  return refusal({
     code: 'RATE_LIMITED',
     status: 429,
     message:

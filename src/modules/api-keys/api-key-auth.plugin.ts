@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Scope } from '../../http/auth-context.ts';
+import { sendProblem } from '../../http/error-handler.ts';
+import { AppError } from '../../http/errors.ts';
 import {
   clientAddress,
   createLimiter,
@@ -61,7 +63,7 @@ export const apiKeyAuth = fp(
     });
     scope.decorateRequest('apiKeyDetails', null);
 
-    scope.addHook('onRequest', async (request, reply) => {
+    const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const token = bearerToken(request.headers.authorization);
       if (token === undefined) {
         await verifier.countFailure(request);
@@ -77,6 +79,18 @@ export const apiKeyAuth = fp(
 
       const needed = scopeForMethod(request.method);
       if (!key.scopes.includes(needed)) throw insufficientScope(needed);
+    };
+
+    scope.addHook('onRequest', async (request, reply) => {
+      try {
+        await authenticate(request, reply);
+      } catch (err) {
+        // Refusals are answered here, not through Fastify's error path: a flood of bad keys
+        // then costs as little as possible. Anything unexpected still goes to the handler.
+        if (!(err instanceof AppError)) throw err;
+        sendProblem(request, reply, err);
+        return reply;
+      }
     });
   },
   { name: 'api-key-auth', dependencies: ['api-keys'] },

@@ -1,5 +1,5 @@
 import type { Scope } from '../../http/auth-context.ts';
-import { AppError } from '../../http/errors.ts';
+import { refusal } from '../../http/rate-limit.ts';
 
 /** RFC 6750 challenges. The realm is fixed; descriptions never echo the presented key. */
 const REALM = 'Bearer realm="MONOid"';
@@ -10,7 +10,7 @@ function invalidTokenChallenge(description: string): string {
 
 /** No credentials at all: a bare challenge, no `error=` (RFC 6750 §3.1). */
 export const missingCredentials = () =>
-  new AppError({
+  refusal({
     code: 'UNAUTHORIZED',
     status: 401,
     message: 'An API key is required: send Authorization: Bearer mo_...',
@@ -21,7 +21,7 @@ export const invalidApiKey = (
   description = 'The API key is not valid.',
   code: 'UNAUTHORIZED' | 'API_KEY_REVOKED' | 'API_KEY_EXPIRED' = 'UNAUTHORIZED',
 ) =>
-  new AppError({
+  refusal({
     code,
     status: 401,
     message: description,
@@ -34,7 +34,7 @@ export const revokedApiKey = () =>
 export const expiredApiKey = () => invalidApiKey('The API key has expired.', 'API_KEY_EXPIRED');
 
 export const insufficientScope = (needed: Scope) =>
-  new AppError({
+  refusal({
     code: 'INSUFFICIENT_SCOPE',
     status: 403,
     message: `This API key lacks the "${needed}" scope required for this request.`,
