@@ -152,3 +152,8 @@ export async function releaseBackfill(db: Executor, id: string): Promise<void> {
     })
     .where(eq(linearBackfills.id, id));
 }
+
+export async function findTeamLinkById(db: Executor, id: string) {
+  const [row] = await db.select().from(linearTeamLinks).where(eq(linearTeamLinks.id, id));
+  return row;
+}

@@ -8,11 +8,11 @@ import { externalRefFor } from './automation.rules.ts';
 import { backoffDelay } from './automation.worker.ts';
 import { findConnection } from './automation-inbox.repository.ts';
 import type { LinearBackfillRow } from './automations.table.ts';
-import { findTeamLinkById } from './linear-backfill.links.ts';
 import {
   claimBackfill,
   ensureBackfillsForLinks,
   failBackfill,
+  findTeamLinkById,
   finishBackfill,
   releaseBackfill,
   saveBackfillProgress,
