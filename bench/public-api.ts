@@ -122,6 +122,8 @@ async function main() {
       DATABASE_URL: dbUrl,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      // Production on Postgres requires the key that encrypts provider secrets at rest.
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       API_RATE_LIMIT_PER_MINUTE: '10000000',
       ADDRESS_RATE_LIMIT_PER_MINUTE: '10000000',
       DATABASE_POOL_SIZE: '10',
