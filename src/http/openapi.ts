@@ -8,6 +8,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import { docsContentSecurityPolicy } from './security.ts';
 
 const description = `The MONOid API server.
 
@@ -55,9 +56,16 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
     transformObject: jsonSchemaTransformObject,
   });
 
-  await app.register(scalarReference, {
-    routePrefix: '/docs',
-    configuration: { url: '/openapi.json', theme: 'default' },
+  // Its own scope, so only the reference page gets the looser CSP its script needs.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', (_request, reply, done) => {
+      reply.header('content-security-policy', docsContentSecurityPolicy);
+      done();
+    });
+    await docs.register(scalarReference, {
+      routePrefix: '/docs',
+      configuration: { url: '/openapi.json', theme: 'default' },
+    });
   });
 
   app.withTypeProvider<ZodTypeProvider>().get(
