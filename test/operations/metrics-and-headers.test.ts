@@ -7,7 +7,8 @@ describe('metrics', () => {
   let guarded: TestApp;
   const token = 'metrics-operator-token-0123456789';
   beforeAll(async () => {
-    open = await buildTestApp();
+    // A tiny per-key limit, so one test can see a 429 counted.
+    open = await buildTestApp({ env: { API_RATE_LIMIT_PER_MINUTE: '2' } });
     guarded = await buildTestApp({ env: { METRICS_TOKEN: token } });
   });
   afterAll(async () => {
@@ -50,8 +51,20 @@ describe('metrics', () => {
       url: '/api/v1/me',
       headers: { authorization: 'Bearer mo_nope' },
     });
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await open.app.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([200, 429]);
     const body = (await open.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(body).toContain('monoid_api_key_auth_total{outcome="ok"} 1');
+    expect(body).toContain('monoid_api_key_auth_total{outcome="ok"} 2');
+    expect(body).toContain('monoid_api_key_auth_total{outcome="rate_limited"} 1');
+    expect(body).toContain('monoid_rate_limited_total{scope="api"} 1');
     expect(body).toContain('monoid_api_key_auth_total{outcome="missing"} 1');
     expect(body).toContain('monoid_api_key_auth_total{outcome="invalid"} 1');
     expect(body).not.toContain(key);
