@@ -22,6 +22,7 @@ import {
   listApiKeys,
   toApiKeyView,
 } from './modules/api-keys/api-keys.service.ts';
+import { isUuid } from './modules/workspaces/workspace.service.ts';
 
 /**
  * Operator CLI: `npm run cli -- keys create|list|revoke ...`.
@@ -205,9 +206,10 @@ async function main(argv: string[], config: Config): Promise<number> {
       return 0;
     }
 
-    // revoke: one statement (no transaction), then the notification.
+    // revoke: one statement (no transaction), then the notification. Not revokeApiKey(): through
+    // the embedded database's socket a CLI transaction could interleave with the server's.
     const id = rest[0] ?? '';
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    if (!isUuid(id)) {
       throw new UsageError(`not a key id: ${id}`);
     }
     const revoked =

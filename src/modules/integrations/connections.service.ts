@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
+import { safeEqual } from '../../http/safe-equal.ts';
 import {
   integrationNotConnected,
   providerRejected,
@@ -48,7 +49,6 @@ import {
 } from './notion-api.ts';
 import type { SecretBox } from './secret-box.ts';
 import { SECRET_CONTEXT } from './secret-contexts.ts';
-import { safeEqual } from './webhook-signatures.ts';
 
 const OAUTH_STATE_TTL_MS = 10 * 60_000;
 

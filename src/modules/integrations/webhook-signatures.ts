@@ -1,17 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { safeEqual } from '../../http/safe-equal.ts';
 
 /** Linear rejects deliveries whose `webhookTimestamp` is more than 60 s from now; so do we. */
 export const LINEAR_TIMESTAMP_TOLERANCE_MS = 60_000;
 
 function hmacHex(secret: string, body: Buffer): string {
   return createHmac('sha256', secret).update(body).digest('hex');
-}
-
-/** Constant-time comparison of two strings; false (not a throw) when lengths differ. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** `Linear-Signature`: lowercase hex HMAC-SHA256 of the raw body, no prefix. */

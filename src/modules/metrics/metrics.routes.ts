@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../http/errors.ts';
+import { safeEqual } from '../../http/safe-equal.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,12 +8,6 @@ declare module 'fastify' {
     /** Functions run before each scrape to refresh gauges (inbox depth, ...). */
     metricsCollectors: Array<() => Promise<void>>;
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**

@@ -77,9 +77,7 @@ async function resolveVisibleOrganisation(
   actor: Actor,
   value: string,
 ): Promise<string | undefined> {
-  const id = isUuid(value)
-    ? value.toLowerCase()
-    : await findOrganisationIdByClerkId(db, value).catch(() => undefined);
+  const id = isUuid(value) ? value.toLowerCase() : await findOrganisationIdByClerkId(db, value);
   return id && actor.organisations.has(id) ? id : undefined;
 }
 
