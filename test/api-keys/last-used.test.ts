@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../src/db/schema.ts';
+import { writeLastUsed } from '../../src/modules/api-keys/api-keys.repository.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -80,6 +81,9 @@ describe('last-used batching', () => {
       .where(eq(apiKeys.id, k.keyId));
     expect((await me(k.key)).statusCode).toBe(200);
     await verifier.flushLastUsed();
+    expect((await lastUsed(k.keyId))?.getTime()).toBe(future);
+    // The batch write itself keeps the newer time (GREATEST), whatever an instance sends.
+    await writeLastUsed(db.database.db, [{ id: k.keyId, at: new Date(future - 60_000) }]);
     expect((await lastUsed(k.keyId))?.getTime()).toBe(future);
   });
 
