@@ -182,6 +182,10 @@ export async function buildApp(
     webhooks: integrationsWebhookNeeds(database.db, integrations),
     linearClient: (connectionId) => integrations.linearClient(connectionId),
   });
+  // Deliveries received by this process wake its own worker at once, after their commit;
+  // NOTIFY (coalesced) is for the other processes.
+  const stopWaking = integrations.onInboxEvents(() => app.automationWorker.wake());
+  app.addHook('onClose', async () => stopWaking());
 
   await registerOpenApi(app, config);
   await app.register(healthRoutes);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../../db/database.ts';
+import { INBOX_CHANNEL } from '../integrations/integrations.service.ts';
 import type { InboxEventRow } from '../integrations/integrations.table.ts';
 import { PermanentError, TransientError } from './automation.effects.ts';
 import {
@@ -85,7 +86,7 @@ export class AutomationWorker {
     if (this.#running) return;
     this.#running = true;
     this.#unlisten = await this.database
-      .listen('inbox_events', () => this.#wake?.())
+      .listen(INBOX_CHANNEL, () => this.#wake?.())
       .catch((err: unknown) => {
         this.deps.log.warn({ err }, 'automation worker: LISTEN failed, polling only');
         return undefined;
