@@ -525,8 +525,3 @@ export function normalizeNotionEvent(payload: unknown, page: unknown): Normalize
     fields,
   };
 }
-
-/** Whether the normalized event would be visible to a rule trigger for this event name. */
-export function isTriggerEvent(value: string): value is TriggerEvent {
-  return (triggerEvents as readonly string[]).includes(value);
-}

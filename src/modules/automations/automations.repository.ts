@@ -102,28 +102,6 @@ export async function listEnabledAutomations(
     .orderBy(automations.createdAt, automations.id);
 }
 
-/** Whether another enabled rule of the workspace still needs this Linear team's webhook. */
-export async function countEnabledLinearRulesForTeam(
-  db: Executor,
-  input: { workspace: WorkspaceRef; teamId: string | null; exceptId?: string },
-): Promise<number> {
-  const rows = await db
-    .select({ id: automations.id, scope: automations.scope })
-    .from(automations)
-    .where(
-      and(
-        inWorkspace(input.workspace),
-        eq(automations.enabled, true),
-        eq(automations.source, 'linear'),
-      ),
-    );
-  return rows.filter(
-    (r) =>
-      r.id !== input.exceptId &&
-      ((r.scope as { teamId?: string | null }).teamId ?? null) === input.teamId,
-  ).length;
-}
-
 // ------------------------------------------------------------------ runs
 
 /**

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNotNull, lt, max, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, lt, max, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import {
   type IntegrationConnectionRow,
@@ -393,13 +393,4 @@ export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): 
     rows: Array<{ id: string }>;
   };
   return result.rows.map((r) => r.id);
-}
-
-export async function countInboxEvents(db: Executor, connectionIds: string[]): Promise<number> {
-  if (connectionIds.length === 0) return 0;
-  const [row] = await db
-    .select({ n: count() })
-    .from(inboxEvents)
-    .where(inArray(inboxEvents.connectionId, connectionIds));
-  return Number(row?.n ?? 0);
 }

@@ -50,10 +50,6 @@ export function organisationOfWorkspace(actor: Actor, workspaceId: string): stri
   return workspaceId === actor.userId ? null : workspaceId;
 }
 
-export function canSeeWorkspace(actor: Actor, workspaceId: string): boolean {
-  return workspaceId === actor.userId || actor.organisations.has(workspaceId);
-}
-
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
   return uuidPattern.test(value);
