@@ -99,16 +99,27 @@ export interface CreatedApiKey {
   key: string;
 }
 
+interface PreparedKey {
+  generated: ReturnType<typeof generateApiKey>;
+  secretHash: string;
+}
+
+/** A fresh key and its argon2id hash: done before any transaction, never while holding locks. */
+async function prepareKey(deps: ApiKeyServiceDeps): Promise<PreparedKey> {
+  const generated = generateApiKey();
+  return { generated, secretHash: await deps.hasher.hash(generated.secret) };
+}
+
 async function issue(
   deps: ApiKeyServiceDeps,
   values: Omit<Parameters<typeof insertApiKey>[1], 'publicId' | 'secretHash' | 'lastFour'>,
   db: Parameters<typeof insertApiKey>[0] = deps.database.db,
+  prepared?: PreparedKey,
 ): Promise<CreatedApiKey> {
   // Two attempts: a public-id collision (71 random bits) is astronomically unlikely, but the
   // unique index would turn it into an error rather than a wrong lookup.
   for (let attempt = 0; ; attempt++) {
-    const generated = generateApiKey();
-    const secretHash = await deps.hasher.hash(generated.secret);
+    const { generated, secretHash } = attempt === 0 && prepared ? prepared : await prepareKey(deps);
     try {
       const apiKey = await insertApiKey(db, {
         ...values,
@@ -214,6 +225,9 @@ export async function rollApiKey(
       ]);
     }
   }
+  // Hash first: argon2 (19 MiB, tens of ms, possibly queued) must not run while the old key's
+  // row is locked and a pooled connection (the only one, on the embedded database) is held.
+  const prepared = await prepareKey(deps);
   const result = await deps.database.db.transaction(async (tx) => {
     const old = await lockApiKey(tx, input.id);
     if (!old || old.userId !== input.userId) throw notFound('API key');
@@ -230,6 +244,7 @@ export async function rollApiKey(
         rolledFromId: old.id,
       },
       tx,
+      prepared,
     );
     let oldExpiry = requested ? requested.getTime() : now;
     if (old.expiresAt) oldExpiry = Math.min(oldExpiry, old.expiresAt.getTime());
