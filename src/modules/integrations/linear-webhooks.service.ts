@@ -204,6 +204,8 @@ export class LinearWebhookService {
       error: null,
     };
     const url = this.webhookUrl();
+    // Whether a registration (and so a webhook secret the intake may have cached) changed.
+    let changed = false;
     try {
       await this.deps.db.transaction(async (tx) => {
         const connection = await lockConnection(tx, connectionId);
@@ -218,6 +220,7 @@ export class LinearWebhookService {
             await this.#unregister(connection, registration);
             await deleteRegistration(tx, registration.id);
             report.deleted += 1;
+            changed = true;
             continue;
           }
           const hook = registration.providerWebhookId
@@ -226,6 +229,7 @@ export class LinearWebhookService {
           if (!url || (hook?.enabled && hook.url === url)) continue;
           // Missing at Linear, disabled after repeated failures, or pointing elsewhere.
           if (hook) await this.#unregister(connection, registration);
+          changed = true;
           await updateRegistration(tx, registration.id, {
             providerWebhookId: null,
             status: 'missing',
@@ -258,8 +262,10 @@ export class LinearWebhookService {
         lastErrorAt: new Date(),
       }).catch(() => undefined);
       this.deps.log.warn({ connectionId, err: report.error }, 'linear reconciliation failed');
+      changed = true;
     }
-    this.deps.onChange();
+    // A run that changed nothing (the usual periodic case) keeps the intake's secret cache.
+    if (changed) this.deps.onChange();
     return report;
   }
 
