@@ -132,6 +132,12 @@ describe('containers and projects', () => {
       entityType: 'task',
     });
     expect(retype.statusCode).toBe(409);
+    // Likewise a label in use by a project cannot become a task label.
+    await alice.request('PATCH', `/api/v1/projects/${p._id}`, { labelIds: [label._id] });
+    const relabel = await alice.request('PATCH', `/api/v1/labels/${label._id}`, {
+      entityType: 'task',
+    });
+    expect(relabel.statusCode).toBe(409);
     // Missing container: 400 naming the field.
     const missing = await alice.request('POST', '/api/v1/projects', {
       title: 'x',
