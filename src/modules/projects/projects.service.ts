@@ -31,10 +31,17 @@ import type {
 } from './projects.schemas.ts';
 import type { ProjectRow } from './projects.table.ts';
 
-async function present(db: Executor, rows: ProjectRow[]): Promise<Project[]> {
+async function present(
+  db: Executor,
+  rows: ProjectRow[],
+  options: { created?: boolean } = {},
+): Promise<Project[]> {
   const ids = rows.map((r) => r.id);
   const [links, cats, labs] = await Promise.all([
-    linksByEntity(db, 'project', ids),
+    // A row inserted a moment ago has no external links yet: no query for them.
+    options.created
+      ? new Map<string, Project['externalLinks']>()
+      : linksByEntity(db, 'project', ids),
     categoriesById(
       db,
       rows.flatMap((r) => (r.categoryId ? [r.categoryId] : [])),
@@ -65,8 +72,12 @@ async function present(db: Executor, rows: ProjectRow[]): Promise<Project[]> {
   }));
 }
 
-async function presentOne(db: Executor, row: ProjectRow): Promise<Project> {
-  const [item] = await present(db, [row]);
+async function presentOne(
+  db: Executor,
+  row: ProjectRow,
+  options: { created?: boolean } = {},
+): Promise<Project> {
+  const [item] = await present(db, [row], options);
   return item as Project;
 }
 
@@ -167,7 +178,7 @@ export async function createProject(
       createdAt: now,
       updatedAt: now,
     });
-    return presentOne(tx, row);
+    return presentOne(tx, row, { created: true });
   });
 }
 

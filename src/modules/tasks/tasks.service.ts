@@ -252,7 +252,8 @@ export async function createTask(db: Executor, actor: Actor, input: TaskCreate):
       createdAt: now,
       updatedAt: now,
     });
-    return presentOne(tx, row);
+    // A row inserted a moment ago has no external links yet: no query for them.
+    return presentTaskRow(row, []);
   });
 }
 
