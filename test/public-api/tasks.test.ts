@@ -366,6 +366,13 @@ describe('tasks', () => {
       expect(await titles(`assigneeId=${u.userId}`)).toEqual(['e']);
       expect(await titles('organisationId=personal')).toEqual(['a', 'b', 'c', 'd', 'e']);
       expect(await titles('projectId=not-a-uuid')).toEqual([]);
+      // With an organisation item present, `personal` must leave it out (and the org filter
+      // must find only it): otherwise the assertion above would hold with the filter ignored.
+      const uOrg = await seedOrganisation(t.db.database, { members: [{ userId: u.userId }] });
+      await create(u, { title: 'z', bucket: 'done', organisationId: uOrg.id });
+      expect(await titles('organisationId=personal')).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(await titles(`organisationId=${uOrg.id}`)).toEqual(['z']);
+      expect(await titles('bucket=done&organisationId=personal')).toEqual(['c']);
     });
 
     it('date and time ranges (Eq, Gte, Lte)', async () => {
