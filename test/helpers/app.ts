@@ -3,12 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import { type AppOverrides, buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { capturedLogLines } from './log-registry.ts';
 
 /** Collects every log line an app writes, so tests can assert what was (not) logged. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(line);
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      this.lines.push(line);
+      capturedLogLines.push(line);
+    }
     done();
   }
   get text(): string {

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import { afterAll, expect } from 'vitest';
+import { capturedLogLines, secretPatterns } from './log-registry.ts';
 
 /**
  * Tests never reach the internet: providers are loopback fakes. Any request to a host other
@@ -44,3 +46,13 @@ for (const mod of [http, https]) {
     return (original as any)(...args);
   };
 }
+
+// Keys, tokens, secrets and signatures never reach a log line, in any test of the suite.
+afterAll(() => {
+  const leaks = capturedLogLines.flatMap((line) =>
+    secretPatterns
+      .filter(([, pattern]) => pattern.test(line))
+      .map(([what]) => `${what}: ${line.slice(0, 300)}`),
+  );
+  expect(leaks).toEqual([]);
+});
