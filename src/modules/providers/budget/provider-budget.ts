@@ -152,6 +152,22 @@ export function createBudgetStore(input: {
 }
 
 /**
+ * The wait for a key's next slot is longer than the caller accepts (a provider's rate-limit
+ * reset far away): come back at `retryAt`. Interactive callers answer at once (502 with
+ * Retry-After); background work reschedules itself without counting an attempt.
+ */
+export class BudgetExhausted extends Error {
+  constructor(
+    readonly key: string,
+    /** Epoch ms at which calls for the key may resume. */
+    readonly retryAt: number,
+  ) {
+    super('the provider rate limit of this connection is exhausted until its reset');
+    this.name = 'BudgetExhausted';
+  }
+}
+
+/**
  * Waits for the key's next slot (see `BudgetStore.reserve`), plus up to `jitterMs` when it
  * had to wait, so that callers released by the same reset do not all call at once.
  */
@@ -159,11 +175,13 @@ export async function takeTurn(
   store: BudgetStore,
   clock: Clock,
   key: string,
-  options: { spacingMs?: number; jitterMs?: number } = {},
+  options: { spacingMs?: number; jitterMs?: number; maxWaitMs?: number } = {},
 ): Promise<number> {
   const now = clock.now();
   const at = await store.reserve(key, options.spacingMs ?? 0, now);
   if (at <= now) return 0;
+  if (options.maxWaitMs !== undefined && at - now > options.maxWaitMs)
+    throw new BudgetExhausted(key, at);
   const wait = at - now + (options.jitterMs ? Math.random() * options.jitterMs : 0);
   await clock.sleep(wait);
   return wait;

@@ -4,7 +4,7 @@ import type { Config } from '../../../config.ts';
 import type { Db } from '../../../db/database.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import type { Clock } from '../budget/clock.ts';
-import type { BudgetStore } from '../budget/provider-budget.ts';
+import { type BudgetStore, takeTurn } from '../budget/provider-budget.ts';
 import { observeResponses } from '../budget/response-observer.ts';
 import { OAuthGrantRefused } from '../tokens/oauth-grant.ts';
 import { type CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
@@ -21,7 +21,7 @@ import { refreshLinearToken } from './linear-tokens.ts';
  *    remains is at or below the low-water mark, or the answer is `RATELIMITED`, the budget is
  *    blocked until the reset (the next call of any process waits, jittered); a `RATELIMITED`
  *    call is retried once after its wait.
- * A wait longer than the caller's `maxWaitMs` throws `LinearBudgetExhausted` with the time to
+ * A wait longer than the caller's `maxWaitMs` throws `BudgetExhausted` with the time to
  * come back instead (interactive callers answer at once; the backfill reschedules itself).
  */
 export interface LinearCallPathDeps {
@@ -46,17 +46,6 @@ export interface LinearBudgetSnapshot {
   complexityResetAt: number | null;
   /** `X-Complexity`: what the last query cost. */
   lastComplexity: number | null;
-}
-
-export class LinearBudgetExhausted extends Error {
-  constructor(
-    readonly connectionId: string,
-    /** Epoch ms at which calls for the connection may resume. */
-    readonly retryAt: number,
-  ) {
-    super('the Linear rate limit of this connection is exhausted until its reset');
-    this.name = 'LinearBudgetExhausted';
-  }
 }
 
 const num = (value: string | null): number | null => {
@@ -165,12 +154,10 @@ export class LinearCallPath {
       let refreshed = false;
       let retriedLimit = false;
       for (;;) {
-        const now = clock.now();
-        const at = await budget.reserve(key, 0, now);
-        if (at > now) {
-          if (at - now > options.maxWaitMs) throw new LinearBudgetExhausted(connectionId, at);
-          await clock.sleep(at - now + Math.random() * this.deps.jitterMs);
-        }
+        await takeTurn(budget, clock, key, {
+          jitterMs: this.deps.jitterMs,
+          maxWaitMs: options.maxWaitMs,
+        });
         if (tokens.expiresSoon(current))
           current = await tokens.refresh(connectionId, current.token);
         const sent = current.token;

@@ -5,6 +5,7 @@ import { integrationConnections } from '../../../db/schema.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
 import type { Clock } from '../budget/clock.ts';
+import { BudgetExhausted } from '../budget/provider-budget.ts';
 import { OAuthGrantRefused, type OAuthTokens } from './oauth-grant.ts';
 
 /** The token of a connection as a call path uses it. Never log `token`. */
@@ -195,4 +196,21 @@ export class TokenRefresher {
   get name(): string {
     return this.provider === 'linear' ? 'Linear' : 'Notion';
   }
+}
+
+/**
+ * The call path's own refusal behind an SDK error, if that is what it is: `@linear/sdk` wraps
+ * whatever its request function throws in a `LinearError` (the original in `.raw`).
+ */
+export function lifecycleFailure(
+  err: unknown,
+): ReauthorizationRequired | ConnectionGone | BudgetExhausted | undefined {
+  for (const candidate of [err, (err as { raw?: unknown } | null)?.raw])
+    if (
+      candidate instanceof ReauthorizationRequired ||
+      candidate instanceof ConnectionGone ||
+      candidate instanceof BudgetExhausted
+    )
+      return candidate;
+  return undefined;
 }
