@@ -17,4 +17,5 @@ export * from '../modules/labels/labels.table.ts';
 export * from '../modules/projects/projects.table.ts';
 export * from '../modules/reviews/reviews.table.ts';
 export * from '../modules/routine-blocks/routine-blocks.table.ts';
+export * from '../modules/security-log/security-log.table.ts';
 export * from '../modules/tasks/tasks.table.ts';
