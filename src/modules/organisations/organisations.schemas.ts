@@ -4,7 +4,7 @@ import {
   itemEnvelope,
   listEnvelope,
   listQueryShape,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 
 export const organisationMemberSchema = z
   .object({
