@@ -39,7 +39,7 @@ import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
-import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
+import { planningRoutes } from './modules/planning/planning.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -200,7 +200,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
       await v1.register(apiMeRoutes); // GET /api/v1/me
-      await v1.register(publicApiRoutes); // the nine resources + Idempotency-Key on POST
+      await v1.register(planningRoutes); // the nine resources + Idempotency-Key on POST
       if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },

@@ -7,7 +7,7 @@ import {
   organisationIdFilter,
   organisationIdInput,
   timeOfDaySchema,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 import { blockTypes } from './routine-blocks.table.ts';
 
 export const routineBlockSchema = z
