@@ -31,7 +31,7 @@ describe('JSON content type with an empty body', () => {
     });
 
   const seeds: Record<string, (u: ApiUser) => Promise<Record<string, unknown>>> = {
-    organisations: async () => ({ id: `org_empty_${Date.now()}`, name: 'O' }),
+    organisations: async () => ({ id: `team-empty-${Date.now()}`, name: 'O' }),
     containers: async () => ({ name: 'C' }),
     projects: async (u) => ({
       title: 'P',
