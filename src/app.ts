@@ -7,6 +7,7 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
@@ -39,7 +40,7 @@ import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
-import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
+import { planningRoutes } from './modules/planning/planning.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -124,6 +125,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  acceptEmptyJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -199,7 +201,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
       await v1.register(apiMeRoutes); // GET /api/v1/me
-      await v1.register(publicApiRoutes); // the nine resources + Idempotency-Key on POST
+      await v1.register(planningRoutes); // the nine resources + Idempotency-Key on POST
       if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },
