@@ -161,6 +161,18 @@ export const configSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
   ADDRESS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(300),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60_000),
+  // Leaked-key reports (GitHub secret scanning): see docs/api-keys.md.
+  GITHUB_SECRET_SCANNING_KEYS_URL: z
+    .url()
+    .default('https://api.github.com/meta/public_keys/secret_scanning'),
+  GITHUB_SECRET_SCANNING_KEYS_REFETCH_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000),
+  // Security log: see docs/security-log.md.
+  SECURITY_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   // Integrations (Linear, Notion): see docs/integrations.md.
   ENCRYPTION_KEY: optionalString,
   LINEAR_API_URL: z.url().default('https://api.linear.app/graphql'),

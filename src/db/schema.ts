@@ -18,4 +18,5 @@ export * from '../modules/projects/projects.table.ts';
 export * from '../modules/providers/budget/provider-budget.table.ts';
 export * from '../modules/reviews/reviews.table.ts';
 export * from '../modules/routine-blocks/routine-blocks.table.ts';
+export * from '../modules/security-log/security-log.table.ts';
 export * from '../modules/tasks/tasks.table.ts';

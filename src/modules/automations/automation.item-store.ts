@@ -9,7 +9,7 @@ import {
   updateProject,
   updateTask,
   upsertExternalLink,
-} from '../public-api/public-api.services.ts';
+} from '../planning/planning.services.ts';
 import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
 import {
   containerInWorkspace,
