@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -33,6 +33,14 @@ export class SecretBox {
       body.toString('base64url'),
       tag.toString('base64url'),
     ].join('.');
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256, base64url) of `value` for `context`: a value only this server
+   * can compute, e.g. the PKCE verifier of an OAuth state it issued (so none is stored).
+   */
+  mac(value: string, context: string): string {
+    return createHmac('sha256', this.#key).update(`${context}\n${value}`).digest('base64url');
   }
 
   /** Throws when the value was tampered with, sealed under another key or another context. */

@@ -15,6 +15,8 @@ export interface Metrics {
   /** Set at scrape time by whoever owns the inbox (see registerCollector). */
   inboxDepth: Gauge<'state'>;
   inboxOldestPendingAge: Gauge;
+  /** Provider connections by status (`reauthorization_required` needs an admin), at scrape time. */
+  integrationConnections: Gauge<'provider' | 'status'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -70,6 +72,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     inboxOldestPendingAge: new Gauge({
       name: 'monoid_inbox_oldest_pending_age_seconds',
       help: 'Age of the oldest inbox event not yet processed (0 when none)',
+      registers: [registry],
+    }),
+    integrationConnections: new Gauge({
+      name: 'monoid_integration_connections',
+      help: 'Provider connections by provider and status (active, error, reauthorization_required), read at scrape time',
+      labelNames: ['provider', 'status'],
       registers: [registry],
     }),
   };

@@ -107,7 +107,19 @@ export class LinearCallPath {
    * `ReauthorizationRequired` / `ConnectionGone` (see TokenRefresher).
    */
   async client(connectionId: string, options: { maxWaitMs: number }): Promise<LinearClient> {
-    let current = await this.deps.tokens.current(connectionId);
+    return this.clientWith(connectionId, await this.deps.tokens.current(connectionId), options);
+  }
+
+  /**
+   * A client for a stored connection whose row was just read (`TokenRefresher.fromRow`): no
+   * query now; the token is checked (and refreshed) before each call.
+   */
+  clientWith(
+    connectionId: string,
+    token: CurrentToken,
+    options: { maxWaitMs: number },
+  ): LinearClient {
+    let current = token;
     const authorization = (t: CurrentToken) =>
       t.authType === 'oauth' ? `Bearer ${t.token}` : t.token;
     const client =
@@ -158,6 +170,7 @@ export class LinearCallPath {
           jitterMs: this.deps.jitterMs,
           maxWaitMs: options.maxWaitMs,
         });
+        if (current.reauthorization) throw current.reauthorization;
         if (tokens.expiresSoon(current))
           current = await tokens.refresh(connectionId, current.token);
         const sent = current.token;

@@ -16,6 +16,8 @@ export interface CurrentToken {
   expiresAt: number | null;
   /** When this token was obtained (epoch ms); with `expiresAt` it gives the lifetime. */
   issuedAt: number | null;
+  /** Set when the connection waits for an admin: calls throw it instead of calling. */
+  reauthorization?: ReauthorizationRequired;
 }
 
 /**
@@ -82,6 +84,22 @@ export class TokenRefresher {
       token.issuedAt === null ? Number.POSITIVE_INFINITY : token.expiresAt - token.issuedAt;
     const margin = Math.min(this.deps.marginMs, Math.max(0, lifetime / 2));
     return token.expiresAt - margin <= this.deps.clock.now();
+  }
+
+  /** The token of a connection row just read (no query). */
+  fromRow(row: typeof integrationConnections.$inferSelect): CurrentToken {
+    return {
+      ...this.#read(row),
+      ...(row.status === 'reauthorization_required'
+        ? {
+            reauthorization: new ReauthorizationRequired(
+              this.provider,
+              row.id,
+              row.lastError ?? 'reconnect',
+            ),
+          }
+        : {}),
+    };
   }
 
   #read(row: typeof integrationConnections.$inferSelect): CurrentToken {
