@@ -183,8 +183,9 @@ export async function buildApp(
   app.decorate('inboxIntake', intake);
   app.addHook('onClose', async () => intake.stop());
   for (const provider of registry.list) {
-    const stop = observeProviderCalls(provider.id, provider.apiUrl, (labels, seconds) =>
-      app.metrics.providerCalls.observe(labels, seconds),
+    const stop = observeProviderCalls(
+      { provider: provider.id, baseUrl: provider.api.url, style: provider.api.style },
+      (labels, seconds) => app.metrics.providerCalls.observe(labels, seconds),
     );
     app.addHook('onClose', async () => stop());
   }

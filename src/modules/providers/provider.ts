@@ -12,6 +12,7 @@ import type { ConnectionProvider } from '../integrations/integration.provider.ts
 import type { Workspace } from '../integrations/integrations.repository.ts';
 import type { ConnectionFields } from '../integrations/integrations.schemas.ts';
 import type { SecretBox } from '../integrations/secret-box.ts';
+import type { ApiStyle } from '../metrics/provider-calls.ts';
 
 /**
  * The one typed contract every provider implements. Each facet is declared by the module
@@ -27,8 +28,8 @@ export interface Provider {
   webhooks: WebhookVerifier;
   events: EventSource;
   connections: ConnectionProvider;
-  /** The provider's API base URL (provider-call metrics). */
-  apiUrl: string;
+  /** The provider's API, for the provider-call metrics. */
+  api: { url: string; style: ApiStyle };
   /** Its own integration identities (an OAuth app's actor id): the automation loop guard. */
   ownActorIds: readonly string[];
   backgroundJobs: readonly BackgroundJob[];

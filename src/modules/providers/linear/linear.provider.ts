@@ -77,7 +77,7 @@ export const linearProvider = {
       connect,
       registrations,
       backfill,
-      apiUrl: config.LINEAR_API_URL,
+      api: { url: config.LINEAR_API_URL, style: 'graphql' as const },
       ownActorIds: config.LINEAR_CLIENT_ID ? [config.LINEAR_CLIENT_ID] : [],
       webhooks: verifier,
       events: createLinearEventSource({ db, webhooks: registrations }),

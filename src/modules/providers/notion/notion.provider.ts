@@ -39,7 +39,7 @@ export const notionProvider = {
       displayName: NOTION_NAME,
       connect,
       reader,
-      apiUrl: config.NOTION_API_URL,
+      api: { url: config.NOTION_API_URL, style: 'rest' as const },
       ownActorIds: [],
       webhooks: new NotionWebhookVerifier(db, box),
       events: createNotionEventSource(reader),
