@@ -7,6 +7,7 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
@@ -16,6 +17,7 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { leakReportRoutes } from './modules/api-keys/leak-report.routes.ts';
 import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
 import { automationsPlugin } from './modules/automations/automations.plugin.ts';
 import { automationSettingsRoutes } from './modules/automations/automations.routes.ts';
@@ -34,12 +36,12 @@ import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
+import { planningRoutes } from './modules/planning/planning.routes.ts';
 import {
   createProviders,
   integrationSchemas,
   type ProviderRegistry,
 } from './modules/providers/registry.ts';
-import { publicApiRoutes } from './modules/public-api/public-api.routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -128,6 +130,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  acceptEmptyJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -221,7 +224,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
       await v1.register(apiMeRoutes); // GET /api/v1/me
-      await v1.register(publicApiRoutes); // the nine resources + Idempotency-Key on POST
+      await v1.register(planningRoutes); // the nine resources + Idempotency-Key on POST
       if (overrides.extraApiRoutes) await v1.register(overrides.extraApiRoutes);
     },
     { prefix: '/api/v1' },
@@ -258,6 +261,7 @@ export async function buildApp(
           intake,
           verifier: provider.webhooks,
         });
+      await webhooks.register(leakReportRoutes, { prefix: '/github/secret-scanning' });
     },
     { prefix: '/webhooks' },
   );

@@ -9,7 +9,7 @@ import {
   loadActor,
   updateTask,
   upsertExternalLink,
-} from '../../src/modules/public-api/public-api.services.ts';
+} from '../../src/modules/planning/planning.services.ts';
 import { timeErrors } from '../../src/modules/routine-blocks/routine-blocks.rules.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { buildApiTestApp, createApiUser, seedOrganisation } from '../helpers/workspaces.ts';

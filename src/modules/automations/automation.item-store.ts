@@ -11,7 +11,7 @@ import {
   updateProject,
   updateTask,
   upsertExternalLink,
-} from '../public-api/public-api.services.ts';
+} from '../planning/planning.services.ts';
 import type { ItemStore, TaskPatch } from './automation.effects.ts';
 import {
   containerInWorkspace,

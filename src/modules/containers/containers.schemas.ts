@@ -9,7 +9,7 @@ import {
   listQueryShape,
   organisationIdFilter,
   organisationIdInput,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 
 export const containerSchema = z
   .object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { registerCrudRoutes } from '../workspaces/crud.routes.ts';
+import { registerCrudRoutes } from '../public-api/crud.routes.ts';
 import {
   dailyNoteCreateSchema,
   dailyNoteListQuerySchema,

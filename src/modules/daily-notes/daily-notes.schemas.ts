@@ -5,7 +5,7 @@ import {
   listEnvelope,
   listQueryShape,
   stringListQuery,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 
 export const dailyNoteSchema = z
   .object({

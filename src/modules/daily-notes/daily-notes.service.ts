@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import { conflict, notFound } from '../../http/errors.ts';
-import { dateSchema } from '../workspaces/workspace.schemas.ts';
+import { dateSchema } from '../public-api/public-api.schemas.ts';
 import { type Actor, isUniqueViolation, nowMs } from '../workspaces/workspace.service.ts';
 import {
   deleteDailyNoteRow,

@@ -5,7 +5,7 @@ import {
   listQueryShape,
   organisationIdFilter,
   organisationIdInput,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 import { labelEntityTypes } from './labels.table.ts';
 
 export const labelSchema = z

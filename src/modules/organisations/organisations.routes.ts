@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorResponses } from '../../http/errors.ts';
 import { idempotencyHeaders } from '../idempotency/idempotency.schemas.ts';
-import { deletedResponse, idParamsSchema } from '../workspaces/workspace.schemas.ts';
+import { deletedResponse, idParamsSchema } from '../public-api/public-api.schemas.ts';
 import { requestActor } from '../workspaces/workspace.service.ts';
 import {
   organisationCreatedResponse,

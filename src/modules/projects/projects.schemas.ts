@@ -13,7 +13,7 @@ import {
   listEnvelope,
   listQueryShape,
   organisationIdFilter,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 import { projectStatuses } from './projects.table.ts';
 
 export const projectSchema = z

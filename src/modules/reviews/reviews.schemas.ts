@@ -5,7 +5,7 @@ import {
   listEnvelope,
   listQueryShape,
   timeOfDaySchema,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 import { reviewTypes } from './reviews.table.ts';
 
 export const reviewSchema = z

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { registerCrudRoutes } from '../workspaces/crud.routes.ts';
+import { registerCrudRoutes } from '../public-api/crud.routes.ts';
 import {
   taskCreateSchema,
   taskListQuerySchema,

@@ -12,7 +12,7 @@ import {
   listQueryShape,
   organisationIdFilter,
   organisationIdInput,
-} from '../workspaces/workspace.schemas.ts';
+} from '../public-api/public-api.schemas.ts';
 import { inboxTriages, taskBuckets } from './tasks.table.ts';
 
 export const taskSchema = z

@@ -12,10 +12,10 @@ import { taskRoutes } from '../tasks/tasks.routes.ts';
 
 /**
  * The nine resources of the public REST API (contract §3). Register inside the /api/v1 scope,
- * after its API-key auth hook: `await v1.register(publicApiRoutes)`. `Idempotency-Key` applies
+ * after its API-key auth hook: `await v1.register(planningRoutes)`. `Idempotency-Key` applies
  * to every POST in here.
  */
-export const publicApiRoutes: FastifyPluginAsync = async (app) => {
+export const planningRoutes: FastifyPluginAsync = async (app) => {
   registerIdempotency(app, { ttlHours: app.config.IDEMPOTENCY_KEY_TTL_HOURS });
   await app.register(organisationRoutes, { prefix: '/organisations' });
   await app.register(containerRoutes, { prefix: '/containers' });

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Executor } from '../../db/database.ts';
 import { errorResponses } from '../../http/errors.ts';
 import { idempotencyHeaders } from '../idempotency/idempotency.schemas.ts';
-import { deletedResponse } from './workspace.schemas.ts';
-import { type Actor, requestActor } from './workspace.service.ts';
+import { type Actor, requestActor } from '../workspaces/workspace.service.ts';
+import { deletedResponse } from './public-api.schemas.ts';
 
 /**
  * The five routes every /api/v1 resource has (list, create, get, update, delete), each with
