@@ -27,13 +27,13 @@ describe('inbox durability', () => {
     });
     const user = await createUser(t.app.database.db);
     const workspace = { kind: 'personal' as const, userId: user.id };
-    const connection = await t.app.integrations.connections.connectLinearApiKey({
+    const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
       apiKey: API_KEY,
     });
     teamId = linear.teams[0]!.id;
-    await t.app.integrations.linearWebhooks.ensure({
+    await t.app.providers.linear.registrations.ensure({
       connectionId: connection.id,
       teamId,
       reason: 'automation:durability',

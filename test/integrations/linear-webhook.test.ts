@@ -32,14 +32,14 @@ describe('POST /webhooks/linear', () => {
     const user = await createUser(t.app.database.db);
     const workspace = { kind: 'personal' as const, userId: user.id };
     containerId = await createContainer(t.app.database.db, { userId: user.id });
-    const connection = await t.app.integrations.connections.connectLinearApiKey({
+    const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
       apiKey: API_KEY,
     });
     connectionId = connection.id;
     teamId = linear.teams[0]!.id;
-    await t.app.integrations.connections.linkContainer({
+    await t.app.providers.linear.connect.linkContainer({
       workspace,
       userId: user.id,
       containerId,
@@ -98,7 +98,7 @@ describe('POST /webhooks/linear', () => {
   it('wakes the engine after commit: in-process listener and a coalesced NOTIFY', async () => {
     const seen: string[][] = [];
     const notified: string[] = [];
-    const unsubscribe = t.app.integrations.onInboxEvents((ids) => seen.push(ids));
+    const unsubscribe = t.app.inboxIntake.onInboxEvents((ids) => seen.push(ids));
     const unlisten = await t.app.database.listen('inbox_events', (p) => notified.push(p));
     try {
       const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
@@ -277,7 +277,7 @@ describe('POST /webhooks/linear', () => {
 
   it('unlinking deletes the webhook at Linear; its deliveries are then refused', async () => {
     const user = await t.app.database.db.query.users.findFirst();
-    await t.app.integrations.connections.unlinkContainer({
+    await t.app.providers.linear.connect.unlinkContainer({
       workspace: { kind: 'personal', userId: user!.id },
       containerId,
     });

@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import type { FieldError } from '../../http/errors.ts';
+import { projectStatuses } from '../projects/projects.table.ts';
+import { taskBuckets } from '../tasks/tasks.table.ts';
 import { parseConditions, validateConditions } from './automation.conditions.ts';
-import {
-  type EventSource,
-  eventSources,
-  linearTriggerEvents,
-  notionTriggerEvents,
-  triggerEvents,
-} from './automation.event.ts';
-import { taskBuckets } from './automation.state-mapping.ts';
+import type { EventSourceDefinition } from './automation.source.ts';
 import { validateTemplate } from './automation.templates.ts';
 
 /**
@@ -24,8 +19,12 @@ const template = z
 
 export const triggerSchema = z
   .object({
-    source: z.enum(eventSources),
-    event: z.enum(triggerEvents).describe('e.g. issue.created, page.properties_updated'),
+    source: z.string().min(1).max(50).describe('A provider id (GET /openapi.json lists them)'),
+    event: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe('One of the source’s trigger events, e.g. issue.created, page.properties_updated'),
     scope: z
       .object({
         teamId: z.string().min(1).nullish().describe('Linear team id'),
@@ -101,13 +100,6 @@ export type AutomationTrigger = z.infer<typeof triggerSchema>;
 export type AutomationAction = z.infer<typeof actionSchema>;
 export type AutomationDefinition = z.infer<typeof definitionSchema>;
 
-const eventsBySource: Record<EventSource, readonly string[]> = {
-  linear: linearTriggerEvents,
-  notion: notionTriggerEvents,
-};
-
-const projectStatuses = ['active', 'paused', 'done', 'backlog', 'cancelled'];
-
 function checkEnumOrTemplate(
   value: string | null | undefined,
   allowed: readonly string[],
@@ -132,24 +124,29 @@ function checkTemplate(value: string | null | undefined, path: string, errors: F
  * Semantic validation of a definition that already has the right shape. Returns the
  * conditions as parsed JSON (they may arrive as a string) and every problem found.
  */
-export function validateDefinition(definition: AutomationDefinition): {
+export function validateDefinition(
+  definition: AutomationDefinition,
+  sources: readonly EventSourceDefinition[],
+): {
   conditions: unknown;
   errors: FieldError[];
 } {
   const errors: FieldError[] = [];
   const { trigger } = definition;
-  if (!eventsBySource[trigger.source].includes(trigger.event))
+  const source = sources.find((s) => s.id === trigger.source);
+  if (!source)
     errors.push({
-      path: 'trigger.event',
-      message: `"${trigger.event}" is not a ${trigger.source} event (one of ${eventsBySource[trigger.source].join(', ')})`,
+      path: 'trigger.source',
+      message: `must be one of ${sources.map((s) => s.id).join(', ')}`,
     });
-  if (trigger.source === 'linear' && (trigger.scope.databaseId || trigger.scope.parentPageId))
-    errors.push({ path: 'trigger.scope', message: 'a Linear trigger is scoped by teamId only' });
-  if (trigger.source === 'notion' && trigger.scope.teamId)
-    errors.push({
-      path: 'trigger.scope.teamId',
-      message: 'a Notion trigger is scoped by databaseId or parentPageId',
-    });
+  else {
+    if (!source.triggerEvents.includes(trigger.event))
+      errors.push({
+        path: 'trigger.event',
+        message: `"${trigger.event}" is not a ${trigger.source} event (one of ${source.triggerEvents.join(', ')})`,
+      });
+    errors.push(...source.checkScope(trigger.scope));
+  }
 
   const parsed = parseConditions(definition.conditions);
   errors.push(...parsed.errors);

@@ -1,11 +1,9 @@
 import type { Executor } from '../../db/database.ts';
-import type {
-  ContainerRef,
-  ExternalRef,
-  PlannedAction,
-  PlannedTaskFields,
-} from './automation.rules.ts';
-import type { ProjectStatus, TaskBucket } from './automation.state-mapping.ts';
+import { PermanentError } from '../inbox/inbox.errors.ts';
+import type { ProjectStatus } from '../projects/projects.table.ts';
+import type { TaskBucket } from '../tasks/tasks.table.ts';
+import type { ExternalRef } from './automation.event.ts';
+import type { ContainerRef, PlannedAction, PlannedTaskFields } from './automation.rules.ts';
 import {
   type ExternalItemKey,
   findExternalItemForUpdate,
@@ -14,7 +12,6 @@ import {
   type WorkspaceRef,
   workspaceKeyOf,
 } from './automations.repository.ts';
-import type { SyncPlan } from './linear-sync.mapping.ts';
 
 /**
  * Applying what a rule or the Linear sync planned. Every write goes through an `ItemStore`
@@ -105,22 +102,6 @@ export interface ItemStore {
   findMemberByEmail(db: Executor, organisationId: string, email: string): Promise<string | null>;
 }
 
-/** An error retrying cannot fix (a missing container the rule names...): dead-letter at once. */
-export class PermanentError extends Error {
-  override name = 'PermanentError';
-}
-
-/** A provider asked us to slow down (429) or failed (5xx): retry, not before `retryAfterMs`. */
-export class TransientError extends Error {
-  override name = 'TransientError';
-  constructor(
-    message: string,
-    readonly retryAfterMs: number | null = null,
-  ) {
-    super(message);
-  }
-}
-
 export type EffectChange =
   | 'created'
   | 'updated'
@@ -150,7 +131,7 @@ export interface EffectContext {
   dryRun: boolean;
 }
 
-function keyFor(
+export function keyFor(
   ctx: EffectContext,
   ref: ExternalRef,
   itemType: ExternalItemKey['itemType'],
@@ -441,169 +422,4 @@ export async function applyRuleActions(
     }
   }
   return effects;
-}
-
-export interface SyncResult {
-  effects: Effect[];
-  /** Set when the event was older than what is stored and was ignored. */
-  stale: boolean;
-}
-
-/**
- * The Linear sync for one linked container. Stale events (older than the stored version)
- * are ignored; a removal before the item exists leaves a tombstone so that a late create
- * does not resurrect it. A removed issue cancels its task (see docs/automations.md).
- */
-export async function applyLinearSync(
-  ctx: EffectContext,
-  input: { plan: SyncPlan; containerId: string; ref: ExternalRef; organisationId: string | null },
-): Promise<SyncResult> {
-  const { plan, containerId } = input;
-  const effects: Effect[] = [];
-  if (plan.kind === 'none') return { effects, stale: false };
-  const itemType = plan.kind === 'upsert_task' || plan.kind === 'remove_task' ? 'task' : 'project';
-  const action = `sync.${plan.kind}`;
-  const key = keyFor(ctx, input.ref, itemType, containerId);
-  const existing = await findExternalItemForUpdate(ctx.db, key);
-  if (existing && ctx.versionAt < existing.versionAt) return { effects, stale: true };
-  const existingId = existing?.itemId ?? null;
-
-  if (plan.kind === 'remove_task' || plan.kind === 'remove_project') {
-    if (existingId) {
-      if (ctx.dryRun)
-        effects.push({ action, itemType, itemId: existingId, change: 'would_cancel' });
-      else {
-        const ok =
-          itemType === 'task'
-            ? await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
-                bucket: 'cancelled',
-              })
-            : await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
-                status: 'cancelled',
-              });
-        effects.push({
-          action,
-          itemType,
-          itemId: existingId,
-          change: ok ? 'cancelled' : 'not_found',
-        });
-      }
-    }
-    if (!ctx.dryRun)
-      await upsertExternalItem(ctx.db, {
-        ...key,
-        itemId: existingId,
-        versionAt: ctx.versionAt,
-        removed: true,
-      });
-    return { effects, stale: false };
-  }
-  // From here on: create or update. An event newer than a tombstone means the issue was
-  // restored, so it syncs again.
-
-  if (plan.kind === 'upsert_project') {
-    const f = plan.fields;
-    if (ctx.dryRun) {
-      effects.push({
-        action,
-        itemType,
-        itemId: existingId,
-        change: existingId ? 'would_update' : 'would_create',
-        detail: f.title,
-      });
-      return { effects, stale: false };
-    }
-    let id = existingId;
-    let change: EffectChange = 'updated';
-    if (
-      !id ||
-      !(await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, id, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-      }))
-    ) {
-      id = await ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-        containerId,
-      });
-      change = 'created';
-      await ctx.store.linkExternal(ctx.db, {
-        ...input.ref,
-        title: f.title,
-        entityType: 'project',
-        entityId: id,
-        containerId,
-      });
-    }
-    await upsertExternalItem(ctx.db, {
-      ...key,
-      itemId: id,
-      versionAt: ctx.versionAt,
-      removed: false,
-    });
-    effects.push({ action, itemType, itemId: id, change, detail: f.title });
-    return { effects, stale: false };
-  }
-
-  const f = plan.fields;
-  let projectId: string | null = null;
-  if (f.linearProjectId) {
-    const project = await findExternalItemForUpdate(ctx.db, {
-      ...key,
-      externalId: f.linearProjectId,
-      itemType: 'project',
-    });
-    projectId = project?.removedAt ? null : (project?.itemId ?? null);
-  }
-  const assigneeId =
-    input.organisationId && f.assigneeEmail
-      ? await ctx.store.findMemberByEmail(ctx.db, input.organisationId, f.assigneeEmail)
-      : null;
-  if (ctx.dryRun) {
-    effects.push({
-      action,
-      itemType,
-      itemId: existingId,
-      change: existingId ? 'would_update' : 'would_create',
-      detail: f.title,
-    });
-    return { effects, stale: false };
-  }
-  const fields = {
-    title: f.title,
-    notes: f.notes,
-    bucket: f.bucket,
-    dueDate: f.dueDate,
-    projectId,
-    assigneeId,
-  };
-  let id = existingId;
-  let change: EffectChange = 'updated';
-  // Linear is the source of truth: a task deleted in MONOid while its issue lives is recreated.
-  if (!id || !(await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, id, fields))) {
-    id = await ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-      ...fields,
-      doDate: null,
-      containerId,
-    });
-    change = 'created';
-    await ctx.store.linkExternal(ctx.db, {
-      ...input.ref,
-      title: f.title,
-      entityType: 'task',
-      entityId: id,
-      containerId,
-    });
-  }
-  await upsertExternalItem(ctx.db, {
-    ...key,
-    itemId: id,
-    versionAt: ctx.versionAt,
-    removed: false,
-  });
-  effects.push({ action, itemType, itemId: id, change, detail: f.title });
-  return { effects, stale: false };
 }

@@ -1,7 +1,13 @@
+import { type ProjectStatus, projectStatuses } from '../projects/projects.table.ts';
+import { type TaskBucket, taskBuckets } from '../tasks/tasks.table.ts';
 import { evaluateConditions } from './automation.conditions.ts';
 import type { AutomationAction, AutomationTrigger } from './automation.definition.ts';
-import type { EventFields, NormalizedEvent } from './automation.event.ts';
-import { type ProjectStatus, type TaskBucket, taskBuckets } from './automation.state-mapping.ts';
+import type {
+  EventFields,
+  ExternalRef,
+  NormalizedEvent,
+  TriggerScope,
+} from './automation.event.ts';
 import { renderTemplate, renderText } from './automation.templates.ts';
 
 /**
@@ -13,13 +19,6 @@ export interface EvaluableRule {
   trigger: AutomationTrigger;
   conditions?: unknown;
   actions: AutomationAction[];
-}
-
-export interface ExternalRef {
-  provider: 'linear' | 'notion';
-  externalId: string;
-  url: string | null;
-  title: string | null;
 }
 
 export interface PlannedTaskFields {
@@ -83,23 +82,6 @@ export function isOwnEvent(event: NormalizedEvent, ownActorIds: readonly string[
   return id !== null && id !== undefined && ownActorIds.includes(id);
 }
 
-/** Whether the trigger's scope covers the event (an empty scope covers the whole connection). */
-export function scopeMatches(trigger: AutomationTrigger, event: NormalizedEvent): boolean {
-  const { scope } = trigger;
-  if (trigger.source === 'linear') {
-    return !scope.teamId || event.scope.teamIds.includes(scope.teamId);
-  }
-  const norm = (id: string | null | undefined) => (id ? id.replaceAll('-', '').toLowerCase() : '');
-  if (scope.databaseId) {
-    const want = norm(scope.databaseId);
-    if (norm(event.scope.databaseId) !== want && norm(event.scope.dataSourceId) !== want)
-      return false;
-  }
-  if (scope.parentPageId && norm(event.scope.parentPageId) !== norm(scope.parentPageId))
-    return false;
-  return true;
-}
-
 const notMatched = (
   stage: EvaluationStage,
   reason: string,
@@ -116,14 +98,16 @@ const notMatched = (
 export function evaluateRule(
   rule: EvaluableRule,
   event: NormalizedEvent,
-  context: EvaluationContext = {},
+  context: EvaluationContext & {
+    source: { scopeMatches(scope: TriggerScope, event: NormalizedEvent): boolean };
+  },
 ): RuleEvaluation {
   if (rule.trigger.source !== event.source || rule.trigger.event !== event.event)
     return notMatched(
       'trigger',
       `the rule triggers on ${rule.trigger.source} ${rule.trigger.event}, this is ${event.source} ${event.event}`,
     );
-  if (!scopeMatches(rule.trigger, event))
+  if (!context.source.scopeMatches(rule.trigger.scope, event))
     return notMatched('scope', 'the event is outside the rule scope');
   if (isOwnEvent(event, context.ownActorIds ?? []))
     return notMatched('loop_guard', "the event was caused by this server's own integration");
@@ -142,12 +126,9 @@ export function evaluateRule(
   return { matched: true, stage: null, reason: null, failedCondition: null, actions, warnings };
 }
 
+/** What an item made from the event links to. */
 export function externalRefFor(event: NormalizedEvent): ExternalRef {
-  const f = event.fields;
-  // A comment's task is its issue's task.
-  if (event.entityType === 'comment' && f.comment?.issueId)
-    return { provider: 'linear', externalId: f.comment.issueId, url: null, title: f.title };
-  return { provider: event.source, externalId: event.entityId, url: f.url, title: f.title };
+  return event.ref;
 }
 
 /** A calendar date (YYYY-MM-DD) from a date or date-time; null otherwise. */
@@ -232,7 +213,7 @@ function planAction(
     }
     case 'create_project': {
       const status = renderText(action.project.status, fields);
-      const known = ['active', 'paused', 'done', 'backlog', 'cancelled'];
+      const known: readonly string[] = projectStatuses;
       if (status && !known.includes(status))
         warnings.push(`project status "${status}" is not a status; the default is used`);
       return {

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import type { ProviderId } from '../integrations/integrations.table.ts';
 import {
   type AutomationRow,
   type AutomationRunRow,
@@ -86,7 +87,7 @@ export async function deleteAutomationRow(
 /** Enabled rules of a workspace for one source and event (the worker's lookup). */
 export async function listEnabledAutomations(
   db: Executor,
-  input: { workspace: WorkspaceRef; source: 'linear' | 'notion'; event: string },
+  input: { workspace: WorkspaceRef; source: ProviderId; event: string },
 ): Promise<AutomationRow[]> {
   return db
     .select()
@@ -255,7 +256,7 @@ export async function listRuns(
 
 export interface ExternalItemKey {
   workspaceKey: string;
-  provider: 'linear' | 'notion';
+  provider: ProviderId;
   externalId: string;
   itemType: 'task' | 'project' | 'container';
   containerKey: string;

@@ -87,7 +87,7 @@ export const runListQuery = pageQuery.extend({
 export const inboxEventSchema = z
   .object({
     id: z.uuid(),
-    provider: z.enum(['linear', 'notion']),
+    provider: z.string().describe('A provider id'),
     eventType: z.string(),
     entityType: z.string().nullable(),
     entityId: z.string().nullable(),
