@@ -27,16 +27,23 @@ import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
-import { lastInboxEventAt, readInboxStats } from './modules/inbox/inbox.repository.ts';
+import {
+  lastInboxEventAt,
+  readInboxStats,
+  resumeConnectionEvents,
+} from './modules/inbox/inbox.repository.ts';
 import { InboxIntake } from './modules/inbox/inbox-intake.ts';
 import { inboxWebhookRoutes } from './modules/inbox/inbox-webhook.routes.ts';
 import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
+import { countConnectionsByStatus } from './modules/integrations/integrations.repository.ts';
 import { IntegrationsService, openSecretBox } from './modules/integrations/integrations.service.ts';
 import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
+import { systemClock } from './modules/providers/budget/clock.ts';
+import { createBudgetStore } from './modules/providers/budget/provider-budget.ts';
 import {
   createProviders,
   integrationSchemas,
@@ -157,12 +164,22 @@ export async function buildApp(
     providers: () => providers?.list.map((p) => p.connections) ?? [],
     onChange: () => providers?.invalidate(),
     lastEventAt: (connectionId) => lastInboxEventAt(database.db, connectionId),
+    // Events stored while the connection waited for an admin are processed now.
+    onReauthorized: async (connectionId) => {
+      await resumeConnectionEvents(database.db, connectionId);
+      app.inboxWorker.wake();
+    },
   });
+  // Provider call budgets, shared by every instance (Redis with REDIS_URL, else Postgres).
+  const budget = createBudgetStore({ db: database.db, redisUrl: config.REDIS_URL, log: app.log });
+  app.addHook('onClose', async () => budget.close());
   const registry = createProviders({
     database,
     config,
     log: app.log,
     box,
+    budget,
+    clock: systemClock,
     connections: integrations.connections,
     store: publicApiItemStore,
     // Only a container of the connection's own workspace can be linked to a Linear team.
@@ -197,6 +214,12 @@ export async function buildApp(
     for (const [state, count] of Object.entries(stats.byState))
       app.metrics.inboxDepth.set({ state }, count);
     app.metrics.inboxOldestPendingAge.set(stats.oldestPendingAgeSeconds);
+    app.metrics.integrationConnections.reset();
+    for (const row of await countConnectionsByStatus(database.db))
+      app.metrics.integrationConnections.set(
+        { provider: row.provider, status: row.status },
+        row.count,
+      );
   });
 
   // The automation engine: its inbox worker starts once the app is ready (see the plugin).

@@ -184,6 +184,11 @@ export const configSchema = z.object({
     (value) => (value === '' ? undefined : value),
     z.url().optional(),
   ),
+  /** `app`: what MONOid writes in Linear is authored by the app (OAuth `actor=app`). */
+  LINEAR_OAUTH_ACTOR: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.enum(['user', 'app']).optional(),
+  ),
   LINEAR_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
   NOTION_API_URL: z.url().default('https://api.notion.com'),
   NOTION_CLIENT_ID: optionalString,

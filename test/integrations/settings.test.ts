@@ -162,13 +162,14 @@ describe('/api/settings/integrations', () => {
     it('lets only admins connect; a rejected key stores nothing', async () => {
       const member = await call('memberA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
       expect(member.statusCode).toBe(403);
+      // Linear's own refusals are the provider failing (502), never the client's fault (400).
       const bad = await call('adminA', 'POST', '/linear/api-key', { apiKey: 'lin_api_wrong' });
-      expect(bad.statusCode).toBe(400);
+      expect(bad.statusCode).toBe(502);
+      expect(bad.json().detail).toMatch(/Linear: the credentials were rejected/);
       linear.failNext('MonoidOrganization');
-      const down = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
-      expect(down.statusCode).toBe(503);
-      expect(down.headers['retry-after']).toBe('5');
-      expect(down.json().detail).toMatch(/Linear could not be reached/);
+      const failing = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
+      expect(failing.statusCode).toBe(502);
+      expect(failing.json().detail).toMatch(/Linear: the request failed/);
       expect((await call('adminA', 'GET', '/linear')).statusCode).toBe(404);
       const ok = await call('adminA', 'POST', '/linear/api-key', { apiKey: LINEAR_KEY_A });
       expect(ok.statusCode).toBe(201);

@@ -4,19 +4,22 @@
  * maxWaitMs, pageId? }. Prints one JSON line: the budget slots it was given and when it
  * started each call.
  */
+
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import {
+  BudgetExhausted,
+  lifecycleFailure,
+} from '../../src/modules/integrations/connection-errors.ts';
 import { SecretBox } from '../../src/modules/integrations/secret-box.ts';
 import { systemClock } from '../../src/modules/providers/budget/clock.ts';
 import {
-  BudgetExhausted,
   type BudgetStore,
   createBudgetStore,
 } from '../../src/modules/providers/budget/provider-budget.ts';
 import { createLinearCallPath } from '../../src/modules/providers/linear/linear-call-path.ts';
 import { createNotionCallPath } from '../../src/modules/providers/notion/notion-call-path.ts';
-import { lifecycleFailure } from '../../src/modules/providers/tokens/token-refresher.ts';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as {
   databaseUrl: string;
@@ -27,6 +30,7 @@ const input = JSON.parse(process.argv[2] ?? '{}') as {
   maxWaitMs: number;
   pageId?: string;
   encryptionKey: string;
+  waitForGo?: boolean;
 };
 const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory', ...input.env });
 const database = await openDatabase({ url: input.databaseUrl, poolSize: 2 });
@@ -51,6 +55,11 @@ const recording: BudgetStore = {
 };
 const deps = { db: database.db, box, config, log, clock: systemClock, budget: recording };
 const sent: number[] = [];
+// Started ahead of time: wait for the parent's "go" line before calling.
+if (input.waitForGo) {
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+}
 let refusedUntil: number | null = null;
 try {
   if (input.provider === 'notion') {

@@ -3,15 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { integrationConnections } from '../../src/db/schema.ts';
+import {
+  BudgetExhausted,
+  lifecycleFailure,
+} from '../../src/modules/integrations/connection-errors.ts';
 import { SECRET_CONTEXT } from '../../src/modules/integrations/secret-contexts.ts';
 import { systemClock } from '../../src/modules/providers/budget/clock.ts';
 import {
-  BudgetExhausted,
   createBudgetStore,
   PostgresBudgetStore,
 } from '../../src/modules/providers/budget/provider-budget.ts';
 import { createLinearCallPath } from '../../src/modules/providers/linear/linear-call-path.ts';
-import { lifecycleFailure } from '../../src/modules/providers/tokens/token-refresher.ts';
 import { testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
@@ -33,32 +35,45 @@ interface ChildResult {
   refusedUntil: number | null;
 }
 
-function runChild(input: Record<string, unknown>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'test/providers/budget-child.ts',
-        JSON.stringify({ ...input, encryptionKey: TEST_ENCRYPTION_KEY }),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      err += String(d);
-    });
+/** A child process; with `waitForGo` it starts, says ready, and calls on `go()`. */
+function startChild(input: Record<string, unknown>): {
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<ChildResult>;
+} {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/providers/budget-child.ts',
+      JSON.stringify({ ...input, encryptionKey: TEST_ENCRYPTION_KEY }),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.stdout.on('data', (d) => {
+    out += String(d);
+    if (out.includes('ready\n')) markReady();
+  });
+  child.stderr.on('data', (d) => {
+    err += String(d);
+  });
+  const result = new Promise<ChildResult>((resolve, reject) => {
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`child failed (${code}): ${err}`));
       resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ChildResult);
     });
   });
+  return { ready, go: () => child.stdin.end('go\n'), result };
 }
+
+const runChild = (input: Record<string, unknown>) => startChild(input).result;
 
 async function insertNotionConnection(db: Db, token: string, workspaceId: string) {
   const user = await createUser(db);
@@ -169,8 +184,23 @@ describe('provider budgets shared across processes', () => {
       clock: systemClock,
       budget: createBudgetStore({ db: db.database.db, redisUrl: undefined, log: silentLog }),
     });
-    // Far enough that the other process starts well before it (process start-up is slow here).
-    const resetAt = Date.now() + 12_000;
+    const childInput = {
+      databaseUrl: db.url,
+      env: {
+        ...linearOAuthEnv(linear),
+        DATABASE_URL: db.url ?? '',
+        PROVIDER_RATE_LIMIT_JITTER_MS: '0',
+      },
+      connectionId,
+      provider: 'linear',
+      calls: 1,
+      waitForGo: true,
+    };
+    // Two other processes, started (slowly, on a busy machine) before the limit is hit.
+    const impatient = startChild({ ...childInput, maxWaitMs: 0 });
+    const patient = startChild({ ...childInput, maxWaitMs: 60_000 });
+    await Promise.all([impatient.ready, patient.ready]);
+    const resetAt = Date.now() + 3_000;
     linear.rateLimitNext(1, {
       'x-ratelimit-requests-limit': '5000',
       'x-ratelimit-requests-remaining': '0',
@@ -182,24 +212,14 @@ describe('provider budgets shared across processes', () => {
     expect(refused).toBeInstanceOf(BudgetExhausted);
     expect((refused as BudgetExhausted).retryAt).toBe(resetAt);
     const callsBefore = linear.calls.length;
-    const childInput = {
-      databaseUrl: db.url,
-      env: {
-        ...linearOAuthEnv(linear),
-        DATABASE_URL: db.url ?? '',
-        PROVIDER_RATE_LIMIT_JITTER_MS: '0',
-      },
-      connectionId,
-      provider: 'linear',
-      calls: 1,
-    };
     // Another process that may not wait is refused with the same reset, calling nothing...
-    const impatient = await runChild({ ...childInput, maxWaitMs: 0 });
-    expect(impatient.refusedUntil).toBe(resetAt);
+    impatient.go();
+    expect((await impatient.result).refusedUntil).toBe(resetAt);
     expect(linear.calls.length).toBe(callsBefore);
     // ...and one that may, waits: its call reaches Linear only after the reset.
-    const patient = await runChild({ ...childInput, maxWaitMs: 60_000 });
-    expect(patient.slots[0]).toBe(resetAt);
+    patient.go();
+    const waited = await patient.result;
+    expect(waited.slots[0]).toBe(resetAt);
     expect(linear.calls.length).toBe(callsBefore + 1);
     expect(linear.callTimes.at(-1)).toBeGreaterThanOrEqual(resetAt);
   });

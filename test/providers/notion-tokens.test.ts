@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationConnections } from '../../src/db/schema.ts';
+import {
+  lifecycleFailure,
+  ReauthorizationRequired,
+} from '../../src/modules/integrations/connection-errors.ts';
 import { SECRET_CONTEXT } from '../../src/modules/integrations/secret-contexts.ts';
 import { systemClock } from '../../src/modules/providers/budget/clock.ts';
 import { PostgresBudgetStore } from '../../src/modules/providers/budget/provider-budget.ts';
 import { createNotionCallPath } from '../../src/modules/providers/notion/notion-call-path.ts';
-import {
-  lifecycleFailure,
-  ReauthorizationRequired,
-} from '../../src/modules/providers/tokens/token-refresher.ts';
 import { testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type FakeNotion, startFakeNotion } from '../helpers/fakes/notion-fake.ts';

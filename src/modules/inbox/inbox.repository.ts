@@ -49,7 +49,8 @@ export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): 
 /**
  * Claiming uses `FOR UPDATE SKIP LOCKED` so any number of workers in
  * any number of processes share the rows without blocking each other, plus a lease so a
- * crashed worker's rows come back.
+ * crashed worker's rows come back. Events of a connection waiting for reauthorization are
+ * not claimed (they stay pending, attempts untouched) until an admin reconnects it.
  */
 export async function claimInboxEvents(
   db: Executor,
@@ -59,9 +60,13 @@ export async function claimInboxEvents(
     .select({ id: inboxEvents.id })
     .from(inboxEvents)
     .where(
-      or(
-        and(eq(inboxEvents.state, 'pending'), lte(inboxEvents.nextAttemptAt, sql`now()`)),
-        and(eq(inboxEvents.state, 'processing'), lt(inboxEvents.lockedUntil, sql`now()`)),
+      and(
+        or(
+          and(eq(inboxEvents.state, 'pending'), lte(inboxEvents.nextAttemptAt, sql`now()`)),
+          and(eq(inboxEvents.state, 'processing'), lt(inboxEvents.lockedUntil, sql`now()`)),
+        ),
+        sql`not exists (select 1 from integration_connections c
+          where c.id = ${inboxEvents.connectionId} and c.status = 'reauthorization_required')`,
       ),
     )
     .orderBy(inboxEvents.nextAttemptAt)
@@ -83,6 +88,19 @@ export async function claimInboxEvents(
       (a.occurredAt?.getTime() ?? a.receivedAt.getTime()) -
       (b.occurredAt?.getTime() ?? b.receivedAt.getTime()),
   );
+}
+
+/**
+ * A connection was reconnected after waiting for reauthorization: its pending events (some
+ * were put off while it waited) are due now.
+ */
+export async function resumeConnectionEvents(db: Executor, connectionId: string): Promise<number> {
+  const rows = await db
+    .update(inboxEvents)
+    .set({ nextAttemptAt: sql`now()` })
+    .where(and(eq(inboxEvents.connectionId, connectionId), eq(inboxEvents.state, 'pending')))
+    .returning({ id: inboxEvents.id });
+  return rows.length;
 }
 
 export async function markInboxProcessed(db: Executor, id: string): Promise<void> {

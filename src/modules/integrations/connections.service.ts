@@ -1,11 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
+import {
+  BudgetExhausted,
+  ConnectionGone,
+  lifecycleFailure,
+  ReauthorizationRequired,
+} from './connection-errors.ts';
 import type { ConnectionGrant, ConnectionProvider } from './integration.provider.ts';
 import {
   integrationNotConnected,
   providerRejected,
   providerUnavailable,
+  reauthorizationRequired,
 } from './integrations.errors.ts';
 import {
   consumeOauthState,
@@ -32,6 +39,11 @@ export interface ConnectionsDeps {
   onChange(): void;
   /** Looks up the time of the connection's latest inbox event (the inbox answers). */
   lastEventAt(connectionId: string): Promise<Date | null>;
+  /**
+   * A connection waiting for reauthorization was reconnected: its stored events can be
+   * processed now (the inbox makes them due and wakes its worker).
+   */
+  onReauthorized?(connectionId: string): Promise<void>;
 }
 
 export interface ConnectionStatus {
@@ -44,14 +56,34 @@ export interface ConnectionStatus {
 const hashState = (state: string) => createHash('sha256').update(state).digest('hex');
 
 /**
- * A provider call failed: the provider refused the credentials or the request (400), or it
- * could not be reached (503).
+ * A provider call failed. The provider's own answers are never the client's fault (not 400):
+ * - the stored connection's credentials were refused, now or earlier → 409
+ *   `reauthorization_required` (an admin reconnects);
+ * - the provider refused the credentials being connected, or the request, or failed (4xx,
+ *   5xx), or its rate limit is exhausted past the interactive wait → 502 (with Retry-After
+ *   for a rate limit);
+ * - it could not be reached at all (network, timeout) → 503.
+ * `authIsUser`: the credentials were refused (a key or code being connected).
  */
 export function providerFailure(displayName: string, err: unknown, authIsUser: boolean): AppError {
+  const lifecycle = lifecycleFailure(err);
+  if (lifecycle instanceof ReauthorizationRequired)
+    return reauthorizationRequired(displayName, lifecycle.reason);
+  if (lifecycle instanceof BudgetExhausted) {
+    const seconds = Math.max(1, Math.ceil((lifecycle.retryAt - Date.now()) / 1000));
+    return providerRejected(displayName, `the rate limit is exhausted; retry in ${seconds} s.`, {
+      'retry-after': String(seconds),
+    });
+  }
+  if (lifecycle instanceof ConnectionGone) return integrationNotConnected(displayName);
   if (authIsUser) return providerRejected(displayName, 'the credentials were rejected.');
+  // Any answer (a 4xx, a 5xx, or a 200 carrying GraphQL errors) is the provider failing.
   const status = (err as { status?: unknown }).status;
-  if (typeof status === 'number' && status >= 400 && status < 500)
-    return providerRejected(displayName, 'the request was rejected.');
+  if (typeof status === 'number')
+    return providerRejected(
+      displayName,
+      status >= 400 ? `the request was refused (${status}).` : 'the request failed.',
+    );
   return providerUnavailable(displayName);
 }
 
@@ -102,6 +134,7 @@ export class ConnectionsService {
         ? box.seal(grant.refreshToken, SECRET_CONTEXT.refreshToken)
         : null,
       tokenExpiresAt: grant.expiresIn ? new Date(Date.now() + grant.expiresIn * 1000) : null,
+      tokenIssuedAt: new Date(),
       scopes: grant.scopes,
       externalWorkspaceId: grant.externalWorkspaceId,
       externalWorkspaceName: grant.externalWorkspaceName,
@@ -109,8 +142,10 @@ export class ConnectionsService {
       lastError: null,
       lastErrorAt: null,
     };
+    let reauthorized = false;
     const saved = await this.deps.db.transaction(async (tx) => {
       const existing = await findConnection(tx, input);
+      reauthorized = existing?.status === 'reauthorization_required';
       if (existing) {
         // Team links and webhooks belong to one provider workspace; moving them silently to
         // another would point containers at teams that do not exist there.
@@ -132,13 +167,15 @@ export class ConnectionsService {
       });
     });
     this.deps.onChange();
+    if (reauthorized) await this.deps.onReauthorized?.(saved.id);
+    await this.provider(input.provider).afterConnect?.(saved);
     return saved;
   }
 
   /** Records that the provider refused the connection's credentials (an admin must reconnect). */
   async markAuthFailed(connectionId: string, message: string): Promise<void> {
     await updateConnection(this.deps.db, connectionId, {
-      status: 'error',
+      status: 'reauthorization_required',
       lastError: message,
       lastErrorAt: new Date(),
     });
@@ -209,7 +246,7 @@ export class ConnectionsService {
     const provider = this.provider(input.provider);
     if (!provider.oauth)
       throw badRequest(`${provider.displayName} OAuth is not configured on this server.`);
-    const grant = await provider.oauth.exchange(input.code);
+    const grant = await provider.oauth.exchange(input.code, input.state);
     return this.save({ ...input, grant });
   }
 

@@ -32,9 +32,17 @@ export interface ConnectionProvider {
   oauth?: {
     /** The authorize URL for a fresh `state`; null when OAuth is not configured here. */
     authorizeUrl(state: string): URL | null;
-    /** Exchanges the callback's code; throws a 4xx/5xx AppError when the provider refuses. */
-    exchange(code: string): Promise<ConnectionGrant>;
+    /**
+     * Exchanges the callback's code (the `state` it was issued for, already checked: PKCE
+     * derives its verifier from it); throws an AppError (502/503) when the provider refuses.
+     */
+    exchange(code: string, state: string): Promise<ConnectionGrant>;
   };
+  /**
+   * Runs after a connection was saved (connected or reconnected), e.g. registering the webhooks
+   * rules saved before the connection existed need. Failures are the provider's to record.
+   */
+  afterConnect?(connection: IntegrationConnectionRow): Promise<void>;
   /** This provider's fields of the connection view (`fields.shape`). */
   view(connection: IntegrationConnectionRow): Promise<Record<string, unknown>>;
   /** Runs before the connection is deleted (deleting the webhooks registered at the provider). */

@@ -13,8 +13,30 @@ export const integrationNotConnected = (provider: string) =>
     message: `No ${provider} connection in this workspace`,
   });
 
-export const providerRejected = (provider: string, detail: string) =>
-  new AppError({ code: 'BAD_REQUEST', status: 400, message: `${provider}: ${detail}` });
+/**
+ * The provider refused or failed the request (its own answer): 502. The contract's code list
+ * is closed, so the code is SERVICE_UNAVAILABLE; the status says "the provider failed".
+ */
+export const providerRejected = (
+  provider: string,
+  detail: string,
+  headers: Record<string, string> = {},
+) =>
+  new AppError({
+    code: 'SERVICE_UNAVAILABLE',
+    status: 502,
+    message: `${provider}: ${detail}`,
+    headers,
+    expose: true,
+  });
+
+/** The stored connection's credentials were refused: 409 until an admin reconnects. */
+export const reauthorizationRequired = (provider: string, reason: string) =>
+  new AppError({
+    code: 'CONFLICT',
+    status: 409,
+    message: `reauthorization_required: ${reason.startsWith(provider) ? reason : `${provider}: ${reason}`}`,
+  });
 
 export const providerUnavailable = (provider: string) =>
   new AppError({

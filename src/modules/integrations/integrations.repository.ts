@@ -58,16 +58,24 @@ export async function findConnectionById(
   return row;
 }
 
-/** Locks the connection row for the rest of the transaction (serialises webhook changes). */
+/**
+ * Serialises webhook changes of one connection for the rest of the transaction: an advisory
+ * lock per connection, and the row held `FOR KEY SHARE` (it cannot be deleted meanwhile).
+ * Not a row update lock on purpose: a token refresh (its own transaction, `FOR NO KEY
+ * UPDATE`) must be able to update the row while a reconcile holding this lock calls Linear.
+ */
 export async function lockConnection(
   db: Executor,
   id: string,
 ): Promise<IntegrationConnectionRow | undefined> {
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`connection-webhooks:${id}`}, 0))`,
+  );
   const [row] = await db
     .select()
     .from(integrationConnections)
     .where(eq(integrationConnections.id, id))
-    .for('update')
+    .for('key share')
     .limit(1);
   return row;
 }
@@ -199,4 +207,19 @@ export async function findConnectionsByExternalWorkspace(
         eq(integrationConnections.externalWorkspaceId, input.externalWorkspaceId),
       ),
     );
+}
+
+/** Connections per provider and status (the `/metrics` gauge). */
+export async function countConnectionsByStatus(
+  db: Executor,
+): Promise<Array<{ provider: string; status: string; count: number }>> {
+  const rows = await db
+    .select({
+      provider: integrationConnections.provider,
+      status: integrationConnections.status,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(integrationConnections)
+    .groupBy(integrationConnections.provider, integrationConnections.status);
+  return rows;
 }

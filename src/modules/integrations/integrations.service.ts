@@ -42,6 +42,7 @@ export class IntegrationsService {
       providers(): readonly ConnectionProvider[];
       onChange(): void;
       lastEventAt(connectionId: string): Promise<Date | null>;
+      onReauthorized?(connectionId: string): Promise<void>;
     },
   ) {
     this.connections = new ConnectionsService({
@@ -50,6 +51,7 @@ export class IntegrationsService {
       providers: deps.providers,
       onChange: deps.onChange,
       lastEventAt: deps.lastEventAt,
+      ...(deps.onReauthorized ? { onReauthorized: deps.onReauthorized } : {}),
     });
   }
 

@@ -13,6 +13,8 @@ import type { Workspace } from '../integrations/integrations.repository.ts';
 import type { ConnectionFields } from '../integrations/integrations.schemas.ts';
 import type { SecretBox } from '../integrations/secret-box.ts';
 import type { ApiStyle } from '../metrics/provider-calls.ts';
+import type { Clock } from './budget/clock.ts';
+import type { BudgetStore } from './budget/provider-budget.ts';
 
 /**
  * The one typed contract every provider implements. Each facet is declared by the module
@@ -47,6 +49,9 @@ export interface ProviderDeps {
   box: SecretBox;
   connections: ConnectionsService;
   store: ItemStore;
+  /** Shared call budgets (Redis or Postgres) and the clock token expiries are read with. */
+  budget: BudgetStore;
+  clock: Clock;
   /** Whether a container may be linked from a workspace (the containers feature answers). */
   containerGuard(input: { workspace: Workspace; containerId: string }): Promise<boolean>;
 }

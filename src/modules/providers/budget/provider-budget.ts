@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Db } from '../../../db/database.ts';
+import { BudgetExhausted } from '../../integrations/connection-errors.ts';
 import type { Clock } from './clock.ts';
 
 /**
@@ -149,22 +150,6 @@ export function createBudgetStore(input: {
         input.log,
       )
     : postgres;
-}
-
-/**
- * The wait for a key's next slot is longer than the caller accepts (a provider's rate-limit
- * reset far away): come back at `retryAt`. Interactive callers answer at once (502 with
- * Retry-After); background work reschedules itself without counting an attempt.
- */
-export class BudgetExhausted extends Error {
-  constructor(
-    readonly key: string,
-    /** Epoch ms at which calls for the key may resume. */
-    readonly retryAt: number,
-  ) {
-    super('the provider rate limit of this connection is exhausted until its reset');
-    this.name = 'BudgetExhausted';
-  }
 }
 
 /**

@@ -48,9 +48,17 @@ export async function claimBackfill(
     .select({ id: linearBackfills.id })
     .from(linearBackfills)
     .where(
-      or(
-        and(eq(linearBackfills.status, 'pending'), lte(linearBackfills.nextAttemptAt, sql`now()`)),
-        and(eq(linearBackfills.status, 'running'), lt(linearBackfills.lockedUntil, sql`now()`)),
+      and(
+        or(
+          and(
+            eq(linearBackfills.status, 'pending'),
+            lte(linearBackfills.nextAttemptAt, sql`now()`),
+          ),
+          and(eq(linearBackfills.status, 'running'), lt(linearBackfills.lockedUntil, sql`now()`)),
+        ),
+        // A connection waiting for reauthorization resumes once an admin reconnects it.
+        sql`not exists (select 1 from integration_connections c
+          where c.id = ${linearBackfills.connectionId} and c.status = 'reauthorization_required')`,
       ),
     )
     .orderBy(linearBackfills.nextAttemptAt)
@@ -139,12 +147,24 @@ export async function listBackfillsOfConnections(
 }
 
 /** Hands a running backfill back (stopped between pages), due now for any process. */
-export async function releaseBackfill(db: Executor, id: string): Promise<void> {
+/**
+ * Hands a running backfill back, due at `at` (default now). `refundAttempt`: the stop was not
+ * a failure (a rate-limit reset to wait for, a connection waiting for reauthorization), so
+ * the claim does not count as an attempt.
+ */
+export async function releaseBackfill(
+  db: Executor,
+  id: string,
+  options: { at?: Date; refundAttempt?: boolean } = {},
+): Promise<void> {
   await db
     .update(linearBackfills)
     .set({
       status: 'pending',
-      nextAttemptAt: sql`now()`,
+      nextAttemptAt: options.at ?? sql`now()`,
+      ...(options.refundAttempt
+        ? { attempts: sql`greatest(${linearBackfills.attempts} - 1, 0)` }
+        : {}),
       lockedUntil: null,
       lockedBy: null,
       updatedAt: sql`now()`,

@@ -7,6 +7,11 @@ import type { Db } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
+import {
+  BudgetExhausted,
+  lifecycleFailure,
+  ReauthorizationRequired,
+} from '../../integrations/connection-errors.ts';
 import { findConnectionOwner } from '../../integrations/integrations.repository.ts';
 import type { LinearBackfillRow } from './linear.table.ts';
 import {
@@ -18,7 +23,9 @@ import {
   releaseBackfill,
   saveBackfillProgress,
 } from './linear-backfill.repository.ts';
+import { linearBudgetOf } from './linear-call-path.ts';
 import { normalizeLinearEvent } from './linear-event.ts';
+import { LINEAR_MAX_PAGE_SIZE, nextLinearPageSize } from './linear-paging.ts';
 import { planLinearSync } from './linear-sync.mapping.ts';
 import { applyLinearSync } from './linear-sync.ts';
 
@@ -62,7 +69,10 @@ export interface BackfillDeps {
   store: ItemStore;
   linearClient: (connectionId: string) => Promise<LinearClient | undefined>;
   log: FastifyBaseLogger;
+  /** The first page's size; later pages follow the complexity budget (up to 250). */
   pageSize: number;
+  /** Complexity points kept in reserve (`LINEAR_RATE_LIMIT_LOW_COMPLEXITY`). */
+  lowComplexity: number;
   leaseMs: number;
   maxAttempts: number;
   retryBaseMs: number;
@@ -131,6 +141,20 @@ export class LinearBackfillRunner {
     try {
       await this.#run(backfill, options.maxPages ?? Number.POSITIVE_INFINITY);
     } catch (err) {
+      // Not failures: wait for the rate-limit reset, or for an admin to reconnect. The
+      // backfill resumes at the page it stopped at, and the claim is not counted.
+      const lifecycle = lifecycleFailure(err);
+      if (lifecycle instanceof BudgetExhausted || lifecycle instanceof ReauthorizationRequired) {
+        this.deps.log.info(
+          { backfillId: backfill.id, reason: lifecycle.name },
+          'linear backfill paused',
+        );
+        await releaseBackfill(this.deps.db, backfill.id, {
+          ...(lifecycle instanceof BudgetExhausted ? { at: new Date(lifecycle.retryAt) } : {}),
+          refundAttempt: true,
+        });
+        return true;
+      }
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       const dead = err instanceof PermanentError || backfill.attempts >= this.deps.maxAttempts;
       this.deps.log.warn({ backfillId: backfill.id, error, dead }, 'linear backfill failed');
@@ -162,11 +186,20 @@ export class LinearBackfillRunner {
 
     let phase = backfill.phase;
     let cursor = backfill.cursor;
+    let first = this.deps.pageSize;
     for (let pages = 0; pages < maxPages; pages++) {
       const page = await fetchPage(client, phase, {
         teamId: backfill.teamId,
-        first: this.deps.pageSize,
+        first,
         after: cursor,
+      });
+      // As large as the complexity budget allows (Linear's answer says what this page cost).
+      first = nextLinearPageSize({
+        snapshot: linearBudgetOf(client),
+        lastPageSize: first,
+        initial: this.deps.pageSize,
+        max: LINEAR_MAX_PAGE_SIZE,
+        lowComplexity: this.deps.lowComplexity,
       });
       const next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
       const nextPhase = next === null && phase === 'projects' ? 'issues' : phase;

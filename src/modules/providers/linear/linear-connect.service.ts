@@ -1,6 +1,7 @@
 import type { Config } from '../../../config.ts';
 import type { Db } from '../../../db/database.ts';
 import { badRequest, notFound } from '../../../http/errors.ts';
+import { lifecycleFailure } from '../../integrations/connection-errors.ts';
 import {
   type ConnectionsService,
   providerFailure,
@@ -8,6 +9,8 @@ import {
 import type { ConnectionGrant } from '../../integrations/integration.provider.ts';
 import { findConnection, type Workspace } from '../../integrations/integrations.repository.ts';
 import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
+import type { SecretBox } from '../../integrations/secret-box.ts';
+import { OAuthGrantRefused, type OAuthTokens } from '../tokens/oauth-grant.ts';
 import { LINEAR } from './linear.id.ts';
 import {
   deleteLink,
@@ -19,13 +22,13 @@ import {
 } from './linear.repository.ts';
 import type { LinearTeamLinkRow } from './linear.table.ts';
 import {
-  exchangeLinearCode,
   fetchLinearOrganization,
   isLinearAuthError,
   type LinearTeam,
   listLinearTeams,
 } from './linear-api.ts';
 import type { LinearClients } from './linear-client.ts';
+import { exchangeLinearCode, pkceChallenge } from './linear-tokens.ts';
 import type { LinearWebhookService, ReconcileReport } from './linear-webhooks.service.ts';
 
 export const LINEAR_NAME = 'Linear';
@@ -60,6 +63,7 @@ export class LinearConnectService {
     private readonly deps: {
       db: Db;
       config: Config;
+      box: SecretBox;
       connections: ConnectionsService;
       clients: LinearClients;
       webhooks: LinearWebhookService;
@@ -110,10 +114,19 @@ export class LinearConnectService {
     // `admin` is what allows webhookCreate/webhookDelete.
     url.searchParams.set('scope', 'read,admin');
     url.searchParams.set('prompt', 'consent');
+    // PKCE (S256): the verifier is a MAC of the state under the server's key (never stored).
+    url.searchParams.set('code_challenge', pkceChallenge(this.#pkceVerifier(state)));
+    url.searchParams.set('code_challenge_method', 'S256');
+    // Optional: the app, not the person who connected, authors what MONOid writes in Linear.
+    if (config.LINEAR_OAUTH_ACTOR === 'app') url.searchParams.set('actor', 'app');
     return url;
   }
 
-  async exchange(code: string): Promise<ConnectionGrant> {
+  #pkceVerifier(state: string): string {
+    return this.deps.box.mac(state, 'linear-oauth-pkce-verifier');
+  }
+
+  async exchange(code: string, state: string): Promise<ConnectionGrant> {
     const { config } = this.deps;
     if (
       !config.LINEAR_CLIENT_ID ||
@@ -121,7 +134,7 @@ export class LinearConnectService {
       !config.LINEAR_OAUTH_REDIRECT_URI
     )
       throw badRequest('Linear OAuth is not configured on this server.');
-    let tokens: Awaited<ReturnType<typeof exchangeLinearCode>>;
+    let tokens: OAuthTokens;
     let organization: { id: string; name: string };
     try {
       tokens = await exchangeLinearCode({
@@ -130,6 +143,7 @@ export class LinearConnectService {
         clientSecret: config.LINEAR_CLIENT_SECRET,
         redirectUri: config.LINEAR_OAUTH_REDIRECT_URI,
         code,
+        codeVerifier: this.#pkceVerifier(state),
       });
       organization = await fetchLinearOrganization(
         this.deps.clients.forCredentials({ authType: 'oauth', token: tokens.accessToken }),
@@ -138,7 +152,7 @@ export class LinearConnectService {
       throw providerFailure(
         LINEAR_NAME,
         err,
-        isLinearAuthError(err) || /token endpoint answered 4/.test(String(err)),
+        isLinearAuthError(err) || err instanceof OAuthGrantRefused,
       );
     }
     return {
@@ -178,7 +192,9 @@ export class LinearConnectService {
     try {
       return await listLinearTeams(this.deps.clients.forConnection(connection));
     } catch (err) {
-      if (isLinearAuthError(err))
+      // A refused refresh already marked the connection (the call path); a token refused
+      // again right after a refresh (or a rejected API key) is marked here.
+      if (isLinearAuthError(err) && !lifecycleFailure(err))
         await this.deps.connections.markAuthFailed(connection.id, AUTH_REJECTED);
       throw providerFailure(LINEAR_NAME, err, isLinearAuthError(err));
     }
@@ -243,7 +259,7 @@ export class LinearConnectService {
         teamName: team.name,
         status: registration.status,
         healthy: registration.status === 'active' && registration.lastError === null,
-        needs: [],
+        needs: await listNeeds(db, registration.id),
         lastError: registration.lastError,
         lastErrorAt: registration.lastErrorAt,
       },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LinearClient } from '@linear/sdk';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../../db/database.ts';
+import { lifecycleFailure } from '../../integrations/connection-errors.ts';
 import {
   listConnections,
   lockConnection,
@@ -19,6 +20,7 @@ import {
   findRegistrationByProviderWebhookId,
   insertRegistration,
   listRegistrations,
+  listRuleWebhookNeeds,
   pruneStaleContainerNeeds,
   removeNeed,
   updateRegistration,
@@ -68,6 +70,11 @@ function errorText(err: unknown): string {
 export class LinearWebhookService {
   constructor(private readonly deps: LinearWebhookDeps) {}
 
+  /** A new signing secret (32 random bytes) for a registration, sealed. */
+  #newSecret(): string {
+    return this.deps.box.seal(randomBytes(32).toString('hex'), SECRET_CONTEXT.linearWebhookSecret);
+  }
+
   webhookUrl(): string | undefined {
     return this.deps.publicBaseUrl
       ? new URL('/webhooks/linear', this.deps.publicBaseUrl).toString()
@@ -88,10 +95,7 @@ export class LinearWebhookService {
         registration = await insertRegistration(tx, {
           connectionId: input.connectionId,
           teamId: input.teamId,
-          secretEnc: this.deps.box.seal(
-            randomBytes(32).toString('hex'),
-            SECRET_CONTEXT.linearWebhookSecret,
-          ),
+          secretEnc: this.#newSecret(),
           status: 'missing',
         });
       }
@@ -165,9 +169,9 @@ export class LinearWebhookService {
         lastError,
         lastErrorAt: now,
       });
-      if (isLinearAuthError(err))
+      if (isLinearAuthError(err) && !lifecycleFailure(err))
         await updateConnection(tx, connection.id, {
-          status: 'error',
+          status: 'reauthorization_required',
           lastError: 'Linear rejected the credentials; reconnect Linear.',
           lastErrorAt: now,
         });
@@ -212,6 +216,19 @@ export class LinearWebhookService {
         const connection = await lockConnection(tx, connectionId);
         if (connection?.provider !== LINEAR) return;
         await pruneStaleContainerNeeds(tx, connectionId);
+        // Rules saved before Linear was connected (or whose registration failed to be
+        // recorded) get their needs here; the loop below registers their webhooks.
+        for (const need of await listRuleWebhookNeeds(tx, connection)) {
+          const registration =
+            (await findRegistration(tx, { connectionId, teamId: need.teamId })) ??
+            (await insertRegistration(tx, {
+              connectionId,
+              teamId: need.teamId,
+              secretEnc: this.#newSecret(),
+              status: 'missing',
+            }));
+          await addNeed(tx, { registrationId: registration.id, reason: need.reason });
+        }
         const client = this.deps.clientFor(connection);
         const remote = await listLinearWebhooks(client);
         const remoteById = new Map(remote.map((h) => [h.id, h]));
@@ -257,11 +274,15 @@ export class LinearWebhookService {
       });
     } catch (err) {
       report.error = errorText(err);
-      await updateConnection(this.deps.db, connectionId, {
-        ...(isLinearAuthError(err) ? { status: 'error' as const } : {}),
-        lastError: `Reconciliation failed: ${report.error}`,
-        lastErrorAt: new Date(),
-      }).catch(() => undefined);
+      // A refused refresh already marked the connection `reauthorization_required` with its
+      // reason: keep that. A budget wait is not a failure of the connection.
+      const lifecycle = lifecycleFailure(err);
+      if (!lifecycle)
+        await updateConnection(this.deps.db, connectionId, {
+          ...(isLinearAuthError(err) ? { status: 'reauthorization_required' as const } : {}),
+          lastError: `Reconciliation failed: ${report.error}`,
+          lastErrorAt: new Date(),
+        }).catch(() => undefined);
       this.deps.log.warn({ connectionId, err: report.error }, 'linear reconciliation failed');
       changed = true;
     }

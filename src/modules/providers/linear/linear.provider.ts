@@ -5,10 +5,13 @@ import type { ItemStore } from '../../automations/automation.effects.ts';
 import type { ConnectionsService } from '../../integrations/connections.service.ts';
 import type { ConnectionProvider } from '../../integrations/integration.provider.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
+import type { Clock } from '../budget/clock.ts';
+import type { BudgetStore } from '../budget/provider-budget.ts';
 import { LINEAR } from './linear.id.ts';
 import { linearConnectionFields } from './linear.schemas.ts';
 import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
 import { LinearBackfillRunner } from './linear-backfill.ts';
+import { createLinearCallPath } from './linear-call-path.ts';
 import { LinearClients } from './linear-client.ts';
 import {
   type ContainerGuard,
@@ -28,6 +31,8 @@ export interface LinearDeps {
   box: SecretBox;
   connections: ConnectionsService;
   store: ItemStore;
+  budget: BudgetStore;
+  clock: Clock;
   containerGuard: ContainerGuard;
 }
 
@@ -39,7 +44,15 @@ export const linearProvider = {
   create(deps: LinearDeps) {
     const { database, config, log, box, connections } = deps;
     const db = database.db;
-    const clients = new LinearClients({ db, config, connections });
+    const callPath = createLinearCallPath({
+      db,
+      box,
+      config,
+      log,
+      clock: deps.clock,
+      budget: deps.budget,
+    });
+    const clients = new LinearClients({ db, config, callPath });
     const verifier = new LinearWebhookVerifier(db, box);
     const registrations = new LinearWebhookService({
       db,
@@ -52,6 +65,7 @@ export const linearProvider = {
     const connect = new LinearConnectService({
       db,
       config,
+      box,
       connections,
       clients,
       webhooks: registrations,
@@ -60,9 +74,10 @@ export const linearProvider = {
     const backfill = new LinearBackfillRunner({
       db,
       store: deps.store,
-      linearClient: (connectionId) => clients.forConnectionId(connectionId),
+      linearClient: (connectionId) => clients.forConnectionId(connectionId, 'background'),
       log,
       pageSize: config.AUTOMATION_BACKFILL_PAGE_SIZE,
+      lowComplexity: config.LINEAR_RATE_LIMIT_LOW_COMPLEXITY,
       leaseMs: config.AUTOMATION_LEASE_MS,
       maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
       retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
@@ -87,7 +102,12 @@ export const linearProvider = {
         fields: linearConnectionFields,
         oauth: {
           authorizeUrl: (state) => connect.authorizeUrl(state),
-          exchange: (code) => connect.exchange(code),
+          exchange: (code, state) => connect.exchange(code, state),
+        },
+        // Rules saved before Linear was connected need their webhooks now (the reconciler
+        // adds the needs of enabled rules); a failure is recorded on the connection.
+        afterConnect: async (connection) => {
+          await registrations.reconcileConnection(connection.id);
         },
         async view(connection) {
           return { webhooks: (await connect.webhookStatuses(connection)).map(webhookView) };

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
+import { LINEAR } from './linear.id.ts';
 import {
   type LinearTeamLinkRow,
   type LinearWebhookRegistrationRow,
@@ -203,4 +204,27 @@ export async function listTeamLinks(
         inArray(linearTeamLinks.teamId, input.teamIds),
       ),
     );
+}
+
+// --- the webhook needs of rules ------------------------------------------------------------
+
+/**
+ * The teams enabled Linear rules of the connection's workspace need a webhook for, as needs
+ * (`automation:<id>`). A rule saved before Linear was connected has no need yet: the
+ * reconciler adds it from here.
+ */
+export async function listRuleWebhookNeeds(
+  db: Executor,
+  connection: { organisationId: string | null; userId: string | null },
+): Promise<Array<{ teamId: string; reason: string }>> {
+  const workspace = connection.organisationId
+    ? sql`a.organisation_id = ${connection.organisationId}::uuid`
+    : sql`a.organisation_id is null and a.user_id = ${connection.userId}::uuid`;
+  const result = (await db.execute(sql`
+    select 'automation:' || a.id::text as reason, a.scope->>'teamId' as team_id
+    from automations a
+    where a.enabled and a.source = ${LINEAR} and a.scope->>'teamId' is not null and ${workspace}`)) as unknown as {
+    rows: Array<{ reason: string; team_id: string }>;
+  };
+  return result.rows.map((r) => ({ teamId: r.team_id, reason: r.reason }));
 }

@@ -20,32 +20,51 @@ export async function fetchNotionWorkspace(client: Client): Promise<NotionWorksp
 
 export interface NotionOAuthResult {
   accessToken: string;
+  /** Present in current answers of public integrations: used to refresh the token. */
   refreshToken: string | null;
+  /** Seconds, when the answer says the token expires. */
+  expiresIn: number | null;
   workspaceId: string;
   workspaceName: string | null;
 }
 
-export async function exchangeNotionCode(input: {
+type NotionGrant =
+  | { grant_type: 'authorization_code'; code: string; redirect_uri: string }
+  | { grant_type: 'refresh_token'; refresh_token: string };
+
+/** `POST /v1/oauth/token` with Basic client credentials (code exchange or refresh). */
+export async function requestNotionToken(
+  input: { baseUrl: string; clientId: string; clientSecret: string },
+  grant: NotionGrant,
+): Promise<NotionOAuthResult> {
+  const client = new Client({ baseUrl: input.baseUrl, retry: false, timeoutMs: 10_000 });
+  const result = await client.oauth.token({
+    ...grant,
+    client_id: input.clientId,
+    client_secret: input.clientSecret,
+  });
+  const expiresIn = (result as { expires_in?: unknown }).expires_in;
+  return {
+    accessToken: result.access_token,
+    refreshToken: result.refresh_token,
+    expiresIn: typeof expiresIn === 'number' ? expiresIn : null,
+    workspaceId: result.workspace_id,
+    workspaceName: result.workspace_name,
+  };
+}
+
+export function exchangeNotionCode(input: {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
   redirectUri: string;
   code: string;
 }): Promise<NotionOAuthResult> {
-  const client = new Client({ baseUrl: input.baseUrl, retry: false, timeoutMs: 10_000 });
-  const result = await client.oauth.token({
+  return requestNotionToken(input, {
     grant_type: 'authorization_code',
     code: input.code,
     redirect_uri: input.redirectUri,
-    client_id: input.clientId,
-    client_secret: input.clientSecret,
   });
-  return {
-    accessToken: result.access_token,
-    refreshToken: result.refresh_token,
-    workspaceId: result.workspace_id,
-    workspaceName: result.workspace_name,
-  };
 }
 
 export function isNotionAuthError(err: unknown): boolean {

@@ -7,6 +7,7 @@ import type { Clock } from '../budget/clock.ts';
 import { type BudgetStore, takeTurn } from '../budget/provider-budget.ts';
 import { OAuthEndpointFailed, OAuthGrantRefused, type OAuthTokens } from '../tokens/oauth-grant.ts';
 import { type CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
+import { requestNotionToken } from './notion-api.ts';
 
 type NotionFetch = NonNullable<ConstructorParameters<typeof Client>[0]>['fetch'];
 
@@ -81,28 +82,19 @@ export class NotionCallPath {
   }
 }
 
-/** Notion's refresh grant (`POST /v1/oauth/token`, Basic client credentials). */
+/** Notion's refresh grant, in the token refresher's terms. */
 export async function refreshNotionToken(input: {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
   refreshToken: string;
 }): Promise<OAuthTokens> {
-  const client = new Client({ baseUrl: input.baseUrl, retry: false, timeoutMs: 10_000 });
   try {
-    const result = await client.oauth.token({
+    const result = await requestNotionToken(input, {
       grant_type: 'refresh_token',
       refresh_token: input.refreshToken,
-      client_id: input.clientId,
-      client_secret: input.clientSecret,
     });
-    const expiresIn = (result as { expires_in?: unknown }).expires_in;
-    return {
-      accessToken: result.access_token,
-      refreshToken: result.refresh_token,
-      expiresIn: typeof expiresIn === 'number' ? expiresIn : null,
-      scope: null,
-    };
+    return { ...result, scope: null };
   } catch (err) {
     const status = (err as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500)

@@ -19,6 +19,7 @@ import {
   fetchNotionWorkspace,
   isNotionAuthError,
 } from './notion-api.ts';
+import type { NotionCallPath } from './notion-call-path.ts';
 
 export const NOTION_NAME = 'Notion';
 
@@ -30,6 +31,7 @@ export class NotionConnectService {
       box: SecretBox;
       config: Config;
       connections: ConnectionsService;
+      callPath: NotionCallPath;
     },
   ) {}
 
@@ -38,11 +40,16 @@ export class NotionConnectService {
     return createNotionClient(this.deps.config.NOTION_API_URL, token);
   }
 
-  /** A client for a stored connection; undefined when it is gone or not Notion's. */
+  /**
+   * A client for a stored connection (the call path: shared pacing, token refresh); undefined
+   * when it is gone or not Notion's. Background callers (the inbox worker) wait longer.
+   */
   async clientFor(connectionId: string): Promise<Client | undefined> {
     const connection = await findConnectionById(this.deps.db, connectionId);
     if (connection?.provider !== NOTION) return undefined;
-    return this.client(this.deps.connections.accessToken(connection));
+    return this.deps.callPath.client(connectionId, {
+      maxWaitMs: this.deps.config.PROVIDER_BACKGROUND_MAX_WAIT_MS,
+    });
   }
 
   async connectToken(input: {
@@ -108,7 +115,7 @@ export class NotionConnectService {
       authType: 'oauth',
       accessToken: result.accessToken,
       refreshToken: result.refreshToken,
-      expiresIn: null,
+      expiresIn: result.expiresIn,
       scopes: null,
       externalWorkspaceId: result.workspaceId,
       externalWorkspaceName: result.workspaceName,

@@ -1,6 +1,12 @@
 import type { Client } from '@notionhq/client';
 import { isHTTPResponseError, RequestTimeoutError } from '@notionhq/client';
 import { PermanentError, TransientError } from '../../inbox/inbox.errors.ts';
+import {
+  BudgetExhausted,
+  ConnectionGone,
+  lifecycleFailure,
+  ReauthorizationRequired,
+} from '../../integrations/connection-errors.ts';
 
 /** Reads a Notion page (null when it is gone or not shared with the integration). */
 export interface NotionPageReader {
@@ -8,36 +14,24 @@ export interface NotionPageReader {
 }
 
 /**
- * Reads Notion pages for the engine (Notion events are sparse: the page is read back).
- * Paced to `requestsPerSecond` per connection in this process (Notion allows about 3 per
- * integration); a 429 becomes a TransientError carrying `Retry-After`, so the worker retries
- * the event no sooner than Notion asked. A page that is gone or not shared reads as null.
+ * Reads Notion pages for the engine (Notion events are sparse: the page is read back), through
+ * the Notion call path (paced per connection across all instances, tokens refreshed). A 429
+ * becomes a TransientError carrying `Retry-After`, so the worker retries the event no sooner
+ * than Notion asked; a connection waiting for reauthorization is a TransientError too (the
+ * worker does not claim its events until it is reconnected: nothing is dead-lettered). A page
+ * that is gone or not shared reads as null.
  */
 export class NotionReader implements NotionPageReader {
-  readonly #nextSlot = new Map<string, number>();
-
-  constructor(
-    private readonly clientFor: (connectionId: string) => Promise<Client | undefined>,
-    private readonly requestsPerSecond: number,
-  ) {}
-
-  async #pace(connectionId: string): Promise<void> {
-    const spacing = 1000 / this.requestsPerSecond;
-    const now = Date.now();
-    const at = Math.max(now, this.#nextSlot.get(connectionId) ?? 0);
-    this.#nextSlot.set(connectionId, at + spacing);
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  }
+  constructor(private readonly clientFor: (connectionId: string) => Promise<Client | undefined>) {}
 
   async retrievePage(connectionId: string, pageId: string): Promise<unknown | null> {
-    const client = await this.clientFor(connectionId);
-    if (!client) throw new PermanentError('the Notion connection no longer exists');
-    await this.#pace(connectionId);
     try {
+      const client = await this.clientFor(connectionId);
+      if (!client) throw new PermanentError('the Notion connection no longer exists');
       return await client.pages.retrieve({ page_id: pageId });
     } catch (err) {
       if (isHTTPResponseError(err) && err.status === 404) return null;
-      throw classifyNotionError(err) ?? err;
+      throw classifyLifecycleFailure(err) ?? classifyNotionError(err) ?? err;
     }
   }
 }
@@ -51,6 +45,21 @@ function header(headers: unknown, name: string): string | undefined {
     if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
   }
   return undefined;
+}
+
+/** Maps a call path refusal to the engine's retry classes (null: not one). */
+export function classifyLifecycleFailure(err: unknown): Error | null {
+  const failure = lifecycleFailure(err);
+  if (failure instanceof ReauthorizationRequired)
+    return new TransientError(`waiting for reauthorization: ${failure.reason}`, 15 * 60_000);
+  if (failure instanceof BudgetExhausted)
+    return new TransientError(
+      'Notion rate limit: waiting for the budget',
+      Math.max(0, failure.retryAt - Date.now()),
+    );
+  if (failure instanceof ConnectionGone)
+    return new PermanentError('the Notion connection no longer exists');
+  return null;
 }
 
 /** Maps a Notion SDK error to the engine's retry classes (null: not a provider error). */

@@ -1,10 +1,14 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../../db/database.ts';
 import type { ConnectionsService } from '../../integrations/connections.service.ts';
 import type { ConnectionProvider } from '../../integrations/integration.provider.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
+import type { Clock } from '../budget/clock.ts';
+import type { BudgetStore } from '../budget/provider-budget.ts';
 import { NOTION } from './notion.id.ts';
 import { notionConnectionFields } from './notion.schemas.ts';
+import { createNotionCallPath } from './notion-call-path.ts';
 import { NOTION_NAME, NotionConnectService } from './notion-connect.service.ts';
 import { NotionWebhookVerifier } from './notion-intake.ts';
 import { NotionReader } from './notion-reader.ts';
@@ -18,7 +22,10 @@ export interface NotionDeps {
   database: Database;
   config: Config;
   box: SecretBox;
+  log: FastifyBaseLogger;
   connections: ConnectionsService;
+  budget: BudgetStore;
+  clock: Clock;
 }
 
 /** Notion: one subscription per integration (made in Notion's UI), sparse page events. */
@@ -29,11 +36,16 @@ export const notionProvider = {
   create(deps: NotionDeps) {
     const { database, config, box, connections } = deps;
     const db = database.db;
-    const connect = new NotionConnectService({ db, box, config, connections });
-    const reader = new NotionReader(
-      (connectionId) => connect.clientFor(connectionId),
-      config.NOTION_REQUESTS_PER_SECOND,
-    );
+    const callPath = createNotionCallPath({
+      db,
+      box,
+      config,
+      log: deps.log,
+      clock: deps.clock,
+      budget: deps.budget,
+    });
+    const connect = new NotionConnectService({ db, box, config, connections, callPath });
+    const reader = new NotionReader((connectionId) => connect.clientFor(connectionId));
     return {
       id: NOTION,
       displayName: NOTION_NAME,

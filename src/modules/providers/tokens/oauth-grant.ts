@@ -30,7 +30,12 @@ export class OAuthGrantRefused extends Error {
 
 /** The token endpoint failed (network, 5xx, unreadable answer): retry later. */
 export class OAuthEndpointFailed extends Error {
-  constructor(provider: string, detail: string) {
+  constructor(
+    provider: string,
+    detail: string,
+    /** The HTTP status when the endpoint answered (5xx), else undefined (unreachable). */
+    readonly status?: number,
+  ) {
     super(`${provider} token endpoint failed: ${detail}`);
     this.name = 'OAuthEndpointFailed';
   }
@@ -50,7 +55,7 @@ export function parseTokenAnswer(
   if (status >= 400 && status < 500)
     throw new OAuthGrantRefused(provider, `http_${status}`, bounded(body.message));
   if (status >= 300 || typeof body.access_token !== 'string')
-    throw new OAuthEndpointFailed(provider, `answered ${status}`);
+    throw new OAuthEndpointFailed(provider, `answered ${status}`, status);
   return {
     accessToken: body.access_token,
     refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : null,

@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../../db/database.ts';
 import { integrationConnections } from '../../../db/schema.ts';
+import { ConnectionGone, ReauthorizationRequired } from '../../integrations/connection-errors.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
 import type { Clock } from '../budget/clock.ts';
-import { BudgetExhausted } from '../budget/provider-budget.ts';
 import { OAuthGrantRefused, type OAuthTokens } from './oauth-grant.ts';
 
 /** The token of a connection as a call path uses it. Never log `token`. */
@@ -18,29 +18,6 @@ export interface CurrentToken {
   issuedAt: number | null;
   /** Set when the connection waits for an admin: calls throw it instead of calling. */
   reauthorization?: ReauthorizationRequired;
-}
-
-/**
- * The connection needs a person to authorize again (the refresh was refused, or there is no
- * refresh token to use). Its status is `reauthorization_required`; settings answer 409.
- */
-export class ReauthorizationRequired extends Error {
-  constructor(
-    readonly provider: string,
-    readonly connectionId: string,
-    readonly reason: string,
-  ) {
-    super(reason);
-    this.name = 'ReauthorizationRequired';
-  }
-}
-
-/** The connection no longer exists (disconnected meanwhile). */
-export class ConnectionGone extends Error {
-  constructor(readonly connectionId: string) {
-    super('the connection no longer exists');
-    this.name = 'ConnectionGone';
-  }
 }
 
 export interface TokenRefresherDeps {
@@ -214,21 +191,4 @@ export class TokenRefresher {
   get name(): string {
     return this.provider === 'linear' ? 'Linear' : 'Notion';
   }
-}
-
-/**
- * The call path's own refusal behind an SDK error, if that is what it is: `@linear/sdk` wraps
- * whatever its request function throws in a `LinearError` (the original in `.raw`).
- */
-export function lifecycleFailure(
-  err: unknown,
-): ReauthorizationRequired | ConnectionGone | BudgetExhausted | undefined {
-  for (const candidate of [err, (err as { raw?: unknown } | null)?.raw])
-    if (
-      candidate instanceof ReauthorizationRequired ||
-      candidate instanceof ConnectionGone ||
-      candidate instanceof BudgetExhausted
-    )
-      return candidate;
-  return undefined;
 }
