@@ -5,8 +5,9 @@ import { PermanentError } from '../inbox/inbox.errors.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { type BatchCache, cached, type InboxHandler } from '../inbox/inbox.worker.ts';
 import { findConnectionOwner } from '../integrations/integrations.repository.ts';
+import { applyActions } from './actions/registry.ts';
 import type { AutomationDefinition } from './automation.definition.ts';
-import { applyRuleActions, type EffectContext, type ItemStore } from './automation.effects.ts';
+import type { EffectContext, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { evaluateRule } from './automation.rules.ts';
 import type { EventSource, EventSources, SyncTarget } from './automation.sources.ts';
@@ -172,7 +173,7 @@ async function runTarget(
       failedCondition: evaluation.failedCondition,
       effects: [],
     };
-  const effects = await applyRuleActions(
+  const effects = await applyActions(
     context(target.automation.createdByUserId),
     evaluation.actions,
   );

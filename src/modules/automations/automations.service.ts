@@ -7,8 +7,9 @@ import {
 } from '../inbox/inbox.repository.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { listWorkspaceConnectionIds } from '../integrations/integrations.repository.ts';
+import { applyActions } from './actions/registry.ts';
 import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
-import { applyRuleActions, type Effect, type ItemStore } from './automation.effects.ts';
+import type { Effect, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { ruleOf } from './automation.processor.ts';
 import { evaluateRule } from './automation.rules.ts';
@@ -276,7 +277,7 @@ export async function dryRun(
   if (evaluation.matched) {
     try {
       await deps.db.transaction(async (tx) => {
-        effects = await applyRuleActions(
+        effects = await applyActions(
           {
             db: tx,
             store: deps.store,

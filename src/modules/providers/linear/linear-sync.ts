@@ -1,8 +1,10 @@
 import {
+  createLinked,
   type Effect,
   type EffectChange,
   type EffectContext,
   keyFor,
+  recordExternalItem,
 } from '../../automations/automation.effects.ts';
 import type { ExternalRef } from '../../automations/automation.event.ts';
 import {
@@ -81,37 +83,31 @@ export async function applyLinearSync(
       });
       return { effects, stale: false };
     }
-    let id = existingId;
-    let change: EffectChange = 'updated';
-    if (
-      !id ||
-      !(await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, id, {
+    const updated =
+      existingId !== null &&
+      (await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
         title: f.title,
         description: f.description,
         status: f.status,
-      }))
-    ) {
-      id = await ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-        containerId,
-      });
-      change = 'created';
-      await ctx.store.linkExternal(ctx.db, {
-        ...input.ref,
-        title: f.title,
-        entityType: 'project',
-        entityId: id,
-        containerId,
-      });
-    }
-    await upsertExternalItem(ctx.db, {
-      ...key,
-      itemId: id,
-      versionAt: ctx.versionAt,
-      removed: false,
-    });
+      }));
+    const id =
+      existingId && updated
+        ? existingId
+        : await createLinked(ctx, {
+            key,
+            ref: { ...input.ref, title: f.title },
+            itemType: 'project',
+            linkContainerId: containerId,
+            create: () =>
+              ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
+                title: f.title,
+                description: f.description,
+                status: f.status,
+                containerId,
+              }),
+          });
+    const change: EffectChange = existingId && updated ? 'updated' : 'created';
+    if (change === 'updated') await recordExternalItem(ctx, key, id);
     effects.push({ action, itemType, itemId: id, change, detail: f.title });
     return { effects, stale: false };
   }
@@ -148,30 +144,27 @@ export async function applyLinearSync(
     projectId,
     assigneeId,
   };
-  let id = existingId;
-  let change: EffectChange = 'updated';
   // Linear is the source of truth: a task deleted in MONOid while its issue lives is recreated.
-  if (!id || !(await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, id, fields))) {
-    id = await ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-      ...fields,
-      doDate: null,
-      containerId,
-    });
-    change = 'created';
-    await ctx.store.linkExternal(ctx.db, {
-      ...input.ref,
-      title: f.title,
-      entityType: 'task',
-      entityId: id,
-      containerId,
-    });
-  }
-  await upsertExternalItem(ctx.db, {
-    ...key,
-    itemId: id,
-    versionAt: ctx.versionAt,
-    removed: false,
-  });
+  const updated =
+    existingId !== null &&
+    (await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existingId, fields));
+  const id =
+    existingId && updated
+      ? existingId
+      : await createLinked(ctx, {
+          key,
+          ref: { ...input.ref, title: f.title },
+          itemType: 'task',
+          linkContainerId: containerId,
+          create: () =>
+            ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
+              ...fields,
+              doDate: null,
+              containerId,
+            }),
+        });
+  const change: EffectChange = existingId && updated ? 'updated' : 'created';
+  if (change === 'updated') await recordExternalItem(ctx, key, id);
   effects.push({ action, itemType, itemId: id, change, detail: f.title });
   return { effects, stale: false };
 }
