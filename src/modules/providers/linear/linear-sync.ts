@@ -71,43 +71,50 @@ export async function applyLinearSync(
   // From here on: create or update. An event newer than a tombstone means the issue was
   // restored, so it syncs again.
 
+  // Linear is the source of truth: an item deleted in MONOid while its Linear item lives is
+  // recreated (its update finds nothing), and every update rewrites the synced fields.
+  const upsert = async (
+    update: (id: string) => Promise<boolean>,
+    create: () => Promise<string>,
+  ) => {
+    const updated = existingId !== null && (await update(existingId));
+    if (existingId && updated) {
+      await recordExternalItem(ctx, key, existingId);
+      return { id: existingId, change: 'updated' as EffectChange };
+    }
+    const id = await createLinked(ctx, {
+      key,
+      ref: { ...input.ref, title: plan.fields.title },
+      itemType,
+      linkContainerId: containerId,
+      create,
+    });
+    return { id, change: 'created' as EffectChange };
+  };
+  const described = (): SyncResult => {
+    effects.push({
+      action,
+      itemType,
+      itemId: existingId,
+      change: existingId ? 'would_update' : 'would_create',
+      detail: plan.fields.title,
+    });
+    return { effects, stale: false };
+  };
+
   if (plan.kind === 'upsert_project') {
     const f = plan.fields;
-    if (ctx.dryRun) {
-      effects.push({
-        action,
-        itemType,
-        itemId: existingId,
-        change: existingId ? 'would_update' : 'would_create',
-        detail: f.title,
-      });
-      return { effects, stale: false };
-    }
-    const updated =
-      existingId !== null &&
-      (await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existingId, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-      }));
-    const id =
-      existingId && updated
-        ? existingId
-        : await createLinked(ctx, {
-            key,
-            ref: { ...input.ref, title: f.title },
-            itemType: 'project',
-            linkContainerId: containerId,
-            create: () =>
-              ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-                title: f.title,
-                description: f.description,
-                status: f.status,
-                containerId,
-              }),
-          });
-    const change: EffectChange = existingId && updated ? 'updated' : 'created';
-    if (change === 'updated') await recordExternalItem(ctx, key, id);
+    if (ctx.dryRun) return described();
+    const fields = { title: f.title, description: f.description, status: f.status };
+    const { id, change } = await upsert(
+      (existing) =>
+        ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existing, fields),
+      () =>
+        ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
+          ...fields,
+          containerId,
+        }),
+    );
     effects.push({ action, itemType, itemId: id, change, detail: f.title });
     return { effects, stale: false };
   }
@@ -126,16 +133,7 @@ export async function applyLinearSync(
     input.organisationId && f.assigneeEmail
       ? await ctx.store.findMemberByEmail(ctx.db, input.organisationId, f.assigneeEmail)
       : null;
-  if (ctx.dryRun) {
-    effects.push({
-      action,
-      itemType,
-      itemId: existingId,
-      change: existingId ? 'would_update' : 'would_create',
-      detail: f.title,
-    });
-    return { effects, stale: false };
-  }
+  if (ctx.dryRun) return described();
   const fields = {
     title: f.title,
     notes: f.notes,
@@ -144,27 +142,15 @@ export async function applyLinearSync(
     projectId,
     assigneeId,
   };
-  // Linear is the source of truth: a task deleted in MONOid while its issue lives is recreated.
-  const updated =
-    existingId !== null &&
-    (await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existingId, fields));
-  const id =
-    existingId && updated
-      ? existingId
-      : await createLinked(ctx, {
-          key,
-          ref: { ...input.ref, title: f.title },
-          itemType: 'task',
-          linkContainerId: containerId,
-          create: () =>
-            ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-              ...fields,
-              doDate: null,
-              containerId,
-            }),
-        });
-  const change: EffectChange = existingId && updated ? 'updated' : 'created';
-  if (change === 'updated') await recordExternalItem(ctx, key, id);
+  const { id, change } = await upsert(
+    (existing) => ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existing, fields),
+    () =>
+      ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
+        ...fields,
+        doDate: null,
+        containerId,
+      }),
+  );
   effects.push({ action, itemType, itemId: id, change, detail: f.title });
   return { effects, stale: false };
 }
