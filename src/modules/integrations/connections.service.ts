@@ -177,7 +177,8 @@ export class ConnectionsService {
 
   /**
    * The state is single use, expires after 10 minutes and is bound to the user and the
-   * workspace that started the flow: a code delivered to anyone else's session is refused.
+   * workspace that started the flow: a code delivered to anyone else's session is refused,
+   * and that attempt does not consume the state (its owner can still finish).
    */
   async #checkState(input: {
     provider: ProviderId;
@@ -185,16 +186,14 @@ export class ConnectionsService {
     userId: string;
     state: string;
   }): Promise<void> {
-    const row = await consumeOauthState(this.deps.db, hashState(input.state));
-    const organisationId =
-      input.workspace.kind === 'organisation' ? input.workspace.organisationId : null;
-    if (
-      !row ||
-      row.provider !== input.provider ||
-      row.userId !== input.userId ||
-      row.organisationId !== organisationId ||
-      row.expiresAt.getTime() < Date.now()
-    )
+    const row = await consumeOauthState(this.deps.db, {
+      stateHash: hashState(input.state),
+      provider: input.provider,
+      userId: input.userId,
+      organisationId:
+        input.workspace.kind === 'organisation' ? input.workspace.organisationId : null,
+    });
+    if (!row || row.expiresAt.getTime() < Date.now())
       throw badRequest('The OAuth state is invalid or expired; start the connection again.');
   }
 

@@ -1,4 +1,4 @@
-import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import {
   type IntegrationConnectionRow,
@@ -121,14 +121,31 @@ export async function insertOauthState(
   await db.delete(integrationOauthStates).where(lt(integrationOauthStates.expiresAt, new Date()));
 }
 
-/** Deletes and returns the state (single use), whether or not it is still valid. */
+/**
+ * Deletes and returns the state (single use), only when it belongs to this user, workspace
+ * and provider: anyone else presenting it is refused without consuming it.
+ */
 export async function consumeOauthState(
   db: Executor,
-  stateHash: string,
+  input: {
+    stateHash: string;
+    provider: ProviderId;
+    userId: string;
+    organisationId: string | null;
+  },
 ): Promise<typeof integrationOauthStates.$inferSelect | undefined> {
   const [row] = await db
     .delete(integrationOauthStates)
-    .where(eq(integrationOauthStates.stateHash, stateHash))
+    .where(
+      and(
+        eq(integrationOauthStates.stateHash, input.stateHash),
+        eq(integrationOauthStates.provider, input.provider),
+        eq(integrationOauthStates.userId, input.userId),
+        input.organisationId === null
+          ? isNull(integrationOauthStates.organisationId)
+          : eq(integrationOauthStates.organisationId, input.organisationId),
+      ),
+    )
     .returning();
   return row;
 }
