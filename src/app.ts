@@ -7,6 +7,7 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
@@ -16,6 +17,7 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { leakReportRoutes } from './modules/api-keys/leak-report.routes.ts';
 import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
 import { integrationsWebhookNeeds } from './modules/automations/automation.webhook-needs.ts';
 import { automationsPlugin } from './modules/automations/automations.plugin.ts';
@@ -123,6 +125,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  acceptEmptyJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -228,6 +231,7 @@ export async function buildApp(
       await webhooks.register(clerkWebhookRoutes, { prefix: '/clerk' });
       await webhooks.register(linearWebhookRoutes, { prefix: '/linear' });
       await webhooks.register(notionWebhookRoutes, { prefix: '/notion' });
+      await webhooks.register(leakReportRoutes, { prefix: '/github/secret-scanning' });
     },
     { prefix: '/webhooks' },
   );

@@ -38,7 +38,7 @@ const resources: Resource[] = [
     seed: async (u) =>
       dataOf<{ _id: string }>(
         await u.request('POST', '/api/v1/organisations', {
-          id: `org_${counter++}_${u.userId}`,
+          id: `team_${counter++}_${u.userId}`,
           name: 'O',
         }),
         201,

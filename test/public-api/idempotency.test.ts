@@ -31,7 +31,7 @@ describe('Idempotency-Key on POST', () => {
       { dayOfWeek: 1, startTime: '09:00', endTime: '10:00', name: 'A' },
       { dayOfWeek: 2, startTime: '09:00', endTime: '10:00', name: 'B' },
     ],
-    ['organisations', { id: 'org_idem', name: 'A' }, { id: 'org_idem2', name: 'B' }],
+    ['organisations', { id: 'idem', name: 'A' }, { id: 'idem2', name: 'B' }],
   ];
 
   for (const [path, body, other] of bodies) {

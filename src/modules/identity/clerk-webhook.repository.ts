@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { fromClerk } from './identity.repository.ts';
 import { clerkWebhookDeliveries, memberships, organisations, users } from './identity.table.ts';
 
 /** Records a delivery; false when this svix-id was already recorded (a redelivery). */
@@ -129,6 +130,7 @@ export async function upsertOrganisationFromClerk(
     .values({ ...fields, clerkEventAt: eventAt })
     .onConflictDoUpdate({
       target: organisations.clerkId,
+      targetWhere: fromClerk,
       set: {
         name: fields.name,
         slug: fields.slug,
@@ -161,6 +163,7 @@ export async function fillPlaceholderOrganisation(
     .where(
       and(
         eq(organisations.clerkId, input.clerkId),
+        fromClerk,
         isNull(organisations.clerkEventAt),
         isNull(organisations.deletedAt),
       ),
@@ -183,6 +186,7 @@ export async function tombstoneOrganisation(
     })
     .onConflictDoUpdate({
       target: organisations.clerkId,
+      targetWhere: fromClerk,
       set: {
         deletedAt: sql`now()`,
         clerkEventAt: sql`greatest(coalesce(${organisations.clerkEventAt}, 0), ${input.eventAt})`,

@@ -62,6 +62,13 @@ export async function ensureUser(db: Executor, clerkId: string): Promise<UserRow
   return row;
 }
 
+/**
+ * Clerk's organisations only: rows made through the public API live in their own namespace
+ * and are never matched, merged or taken over by a Clerk event or session (security finding 1).
+ */
+export const fromClerk = sql`${organisations.source} = 'clerk'`;
+
+/** A Clerk organisation (never one created through the public API) by its Clerk id. */
 export async function findOrganisationByClerkId(
   db: Executor,
   clerkId: string,
@@ -69,7 +76,7 @@ export async function findOrganisationByClerkId(
   const [row] = await db
     .select()
     .from(organisations)
-    .where(eq(organisations.clerkId, clerkId))
+    .where(and(eq(organisations.clerkId, clerkId), fromClerk))
     .limit(1);
   return row;
 }
@@ -84,7 +91,7 @@ export async function ensureOrganisation(
   await db
     .insert(organisations)
     .values({ clerkId: input.clerkId, name: input.name, slug: input.slug })
-    .onConflictDoNothing({ target: organisations.clerkId });
+    .onConflictDoNothing({ target: organisations.clerkId, where: fromClerk });
   const row = await findOrganisationByClerkId(db, input.clerkId);
   if (!row) throw new Error('organisation row vanished after insert');
   return row;

@@ -39,8 +39,22 @@ export const organisations = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /**
+     * `clerk`: mirrored from Clerk (webhooks, verified sessions), `clerk_id` is Clerk's id.
+     * `api`: created with POST /api/v1/organisations; `clerk_id` is then the creator's own
+     * external id, unique per creator, and Clerk events and sessions never match the row.
+     */
+    source: text('source', { enum: ['clerk', 'api'] })
+      .notNull()
+      .default('clerk'),
+    createdBy: uuid('created_by').references(() => users.id),
   },
-  (t) => [uniqueIndex('organisations_clerk_id_key').on(t.clerkId)],
+  (t) => [
+    uniqueIndex('organisations_clerk_id_key').on(t.clerkId).where(sql`${t.source} = 'clerk'`),
+    uniqueIndex('organisations_api_id_key')
+      .on(t.createdBy, t.clerkId)
+      .where(sql`${t.source} = 'api'`),
+  ],
 );
 
 export const memberships = pgTable(

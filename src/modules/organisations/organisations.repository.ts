@@ -33,23 +33,17 @@ export async function findOrganisationRow(
   return rows[0];
 }
 
-/** Any row with this external id, live or deleted (external ids are never reused). */
-export async function organisationClerkIdTaken(db: Executor, clerkId: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: organisations.id })
-    .from(organisations)
-    .where(eq(organisations.clerkId, clerkId))
-    .limit(1);
-  return rows.length > 0;
-}
-
-export async function insertOrganisationWithAdmin(
+/**
+ * An organisation in the API namespace with the caller as its admin; undefined when the caller
+ * already made one with this external id (live or deleted: ids are never reused).
+ */
+export async function insertApiOrganisation(
   db: Executor,
-  input: { clerkId: string; name: string; userId: string; role: string },
+  input: { externalId: string; name: string; userId: string; role: string },
 ): Promise<OrganisationRow | undefined> {
   const rows = await db
     .insert(organisations)
-    .values({ clerkId: input.clerkId, name: input.name })
+    .values({ clerkId: input.externalId, name: input.name, source: 'api', createdBy: input.userId })
     .onConflictDoNothing()
     .returning();
   const org = rows[0];

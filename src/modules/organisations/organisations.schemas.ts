@@ -19,7 +19,10 @@ export const organisationMemberSchema = z
 export const organisationSchema = z
   .object({
     _id: z.string(),
-    id: z.string().meta({ description: 'External id (the Clerk organisation id).' }),
+    id: z.string().meta({
+      description:
+        'External id: the Clerk organisation id, or for an organisation created through the API the id its creator chose.',
+    }),
     name: z.string(),
     members: z
       .array(organisationMemberSchema)
@@ -66,10 +69,13 @@ export type OrganisationGetQuery = z.infer<typeof organisationGetQuerySchema>;
 
 export const organisationCreateSchema = z
   .object({
-    id: z.string().min(1).max(200).meta({ description: 'External id, e.g. the Clerk org id.' }),
+    id: z.string().min(1).max(200).meta({
+      description:
+        'External id of your choice, unique among the organisations you created. Ids starting with `org_` are Clerk’s and are refused (400): Clerk organisations and their members come only from Clerk.',
+    }),
     name: z.string().min(1).max(200),
   })
-  .meta({ id: 'OrganisationCreate', example: { id: 'org_2abcDEF345', name: 'Acme Studio' } });
+  .meta({ id: 'OrganisationCreate', example: { id: 'acme-studio', name: 'Acme Studio' } });
 export type OrganisationCreate = z.infer<typeof organisationCreateSchema>;
 
 export const organisationUpdateSchema = z

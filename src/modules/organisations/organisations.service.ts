@@ -1,14 +1,17 @@
 import type { Executor } from '../../db/database.ts';
 import { conflict, forbidden, notFound } from '../../http/errors.ts';
 import type { OrganisationRow } from '../identity/identity.table.ts';
-import { findOrganisationIdByClerkId } from '../workspaces/workspace.repository.ts';
-import { type Actor, ADMIN_ROLE, isUuid } from '../workspaces/workspace.service.ts';
+import {
+  type Actor,
+  ADMIN_ROLE,
+  invalidReference,
+  resolveVisibleOrganisation,
+} from '../workspaces/workspace.service.ts';
 import {
   findOrganisationRow,
-  insertOrganisationWithAdmin,
+  insertApiOrganisation,
   listMemberRows,
   listOrganisationRows,
-  organisationClerkIdTaken,
   renameOrganisation,
   softDeleteOrganisation,
 } from './organisations.repository.ts';
@@ -19,6 +22,9 @@ import type {
   OrganisationListQuery,
   OrganisationUpdate,
 } from './organisations.schemas.ts';
+
+/** Clerk's organisation ids (`org_…`); refused for organisations made through the API. */
+const CLERK_ID_PATTERN = /^org_/i;
 
 async function present(
   db: Executor,
@@ -67,11 +73,9 @@ export async function listOrganisations(
 }
 
 /** `_id` or external `id` → the organisation's `_id`, if the actor is a member. */
-async function visibleOrganisationId(db: Executor, actor: Actor, idOrClerkId: string) {
-  const id = isUuid(idOrClerkId)
-    ? idOrClerkId.toLowerCase()
-    : await findOrganisationIdByClerkId(db, idOrClerkId);
-  if (!id || !actor.organisations.has(id)) throw notFound('Organisation');
+async function visibleOrganisationId(db: Executor, actor: Actor, idOrExternalId: string) {
+  const id = await resolveVisibleOrganisation(db, actor, idOrExternalId);
+  if (!id) throw notFound('Organisation');
   return id;
 }
 
@@ -88,23 +92,32 @@ export async function getOrganisation(
   return item as Organisation;
 }
 
-/** Creates an organisation (external id `id`) and makes the caller its admin. */
+/**
+ * Creates an organisation in the API namespace (external id `id`, unique per creator) and
+ * makes the caller its admin. Clerk's organisations come only from Clerk: an id in Clerk's
+ * `org_` namespace is refused, and Clerk events and sessions never match an API row, so an
+ * API organisation can neither take nor shadow a Clerk one. The 409 only concerns the
+ * caller's own ids, so it reveals nothing about anybody else's.
+ */
 export async function createOrganisation(
   db: Executor,
   actor: Actor,
   input: OrganisationCreate,
 ): Promise<Organisation> {
+  if (CLERK_ID_PATTERN.test(input.id)) {
+    throw invalidReference(
+      'id',
+      'ids starting with "org_" are Clerk organisation ids; Clerk organisations come only from Clerk',
+    );
+  }
   return db.transaction(async (tx) => {
-    if (await organisationClerkIdTaken(tx, input.id)) {
-      throw conflict('An organisation with this id already exists.');
-    }
-    const row = await insertOrganisationWithAdmin(tx, {
-      clerkId: input.id,
+    const row = await insertApiOrganisation(tx, {
+      externalId: input.id,
       name: input.name,
       userId: actor.userId,
       role: ADMIN_ROLE,
     });
-    if (!row) throw conflict('An organisation with this id already exists.');
+    if (!row) throw conflict('You already created an organisation with this id.');
     const [item] = await present(tx, [row], {});
     return item as Organisation;
   });

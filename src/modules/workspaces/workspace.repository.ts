@@ -10,15 +10,27 @@ export function inWorkspaces(column: PgColumn, workspaceIds: readonly string[]):
   return inArray(column, [...workspaceIds]);
 }
 
-/** The internal id of a live organisation by its external (Clerk) id. */
-export async function findOrganisationIdByClerkId(
+/**
+ * The internal id of a live organisation, among `organisationIds` (the caller's), by its
+ * external id. Scoped to the caller's organisations because an API-created organisation's
+ * external id is only unique per creator, and so that no answer depends on others' ids.
+ */
+export async function findOrganisationIdByExternalId(
   db: Executor,
-  clerkId: string,
+  input: { externalId: string; organisationIds: readonly string[] },
 ): Promise<string | undefined> {
+  if (input.organisationIds.length === 0) return undefined;
   const rows = await db
     .select({ id: organisations.id })
     .from(organisations)
-    .where(and(eq(organisations.clerkId, clerkId), isNull(organisations.deletedAt)))
+    .where(
+      and(
+        eq(organisations.clerkId, input.externalId),
+        inArray(organisations.id, [...input.organisationIds]),
+        isNull(organisations.deletedAt),
+      ),
+    )
+    .orderBy(organisations.source)
     .limit(1);
   return rows[0]?.id;
 }

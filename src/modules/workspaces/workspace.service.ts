@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../db/database.ts';
 import { AppError, type FieldError, notFound, validationError } from '../../http/errors.ts';
 import { listOrganisationAccess } from '../identity/identity.repository.ts';
-import { findOrganisationIdByClerkId } from './workspace.repository.ts';
+import { findOrganisationIdByExternalId } from './workspace.repository.ts';
 
 /**
  * Who acts, and which workspaces they reach: their personal workspace (keyed by their user id)
@@ -67,14 +67,21 @@ export function pathId(value: string, what: string): string {
   return value.toLowerCase();
 }
 
-/** Resolves an `organisationId` value (internal `_id` or external `id`) to a visible org. */
-async function resolveVisibleOrganisation(
+/**
+ * Resolves an organisation reference (internal `_id` or external `id`, whatever its shape) to
+ * one of the actor's organisations; undefined for anything else, existing or not.
+ */
+export async function resolveVisibleOrganisation(
   db: Executor,
   actor: Actor,
   value: string,
 ): Promise<string | undefined> {
-  const id = isUuid(value) ? value.toLowerCase() : await findOrganisationIdByClerkId(db, value);
-  return id && actor.organisations.has(id) ? id : undefined;
+  const asId = isUuid(value) ? value.toLowerCase() : undefined;
+  if (asId && actor.organisations.has(asId)) return asId;
+  return findOrganisationIdByExternalId(db, {
+    externalId: value,
+    organisationIds: [...actor.organisations.keys()],
+  });
 }
 
 /**
