@@ -153,5 +153,4 @@ export const isUniqueViolation = (err: unknown): boolean => hasSqlState(err, '23
  * A foreign key refused the write: a reference still points at the row (23503, or 23001 where
  * the key says `on delete restrict`).
  */
-export const isForeignKeyViolation = (err: unknown): boolean =>
-  hasSqlState(err, '23503', '23001');
+export const isForeignKeyViolation = (err: unknown): boolean => hasSqlState(err, '23503', '23001');
