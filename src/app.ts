@@ -6,7 +6,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -81,6 +81,7 @@ export async function buildApp(
     // Bounds for slow or hostile clients; Node's own defaults are looser.
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkError,
     return503OnClosing: true,
   });
 
