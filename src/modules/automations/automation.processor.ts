@@ -5,6 +5,7 @@ import { PermanentError } from '../inbox/inbox.errors.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { type BatchCache, cached, type InboxHandler } from '../inbox/inbox.worker.ts';
 import { findConnectionOwner } from '../integrations/integrations.repository.ts';
+import { type Workspace, workspaceOfRow } from '../workspaces/workspace.context.ts';
 import { applyActions } from './actions/registry.ts';
 import type { AutomationDefinition } from './automation.definition.ts';
 import type { EffectContext, ItemStore } from './automation.effects.ts';
@@ -17,7 +18,6 @@ import {
   listEnabledAutomations,
   type RunOutcome,
   recordRunFailure,
-  type WorkspaceRef,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
 
@@ -36,7 +36,7 @@ export type Target =
 
 export interface PreparedEvent {
   row: InboxEventRow;
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   connectedByUserId: string | null;
   source: EventSource | undefined;
   event: NormalizedEvent | null;
@@ -70,10 +70,7 @@ export async function prepareInboxEvent(
     findConnectionOwner(deps.db, row.connectionId),
   );
   if (!connection) return null;
-  const workspace: WorkspaceRef = {
-    organisationId: connection.organisationId,
-    userId: connection.organisationId ? null : connection.userId,
-  };
+  const workspace = workspaceOfRow(connection);
   const source = deps.sources.get(row.provider);
   const event = source ? await source.normalizeStored(row) : null;
   const targets: Target[] = [];
@@ -193,7 +190,7 @@ export function automationHandler(deps: ProcessorDeps): InboxHandler<PreparedEve
           kind: target.kind,
           automationId: target.kind === 'rule' ? target.automation.id : null,
           containerId: target.kind === 'sync' ? target.sync.containerId : null,
-          workspace: prepared?.workspace ?? { organisationId: null, userId: null },
+          workspace: prepared?.workspace ?? null,
           attempts: row.attempts,
           status: dead ? 'dead' : 'failed',
           error,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type { ConnectionGrant, ConnectionProvider } from './integration.provider.ts';
 import {
   integrationNotConnected,
@@ -14,8 +15,6 @@ import {
   insertConnection,
   insertOauthState,
   updateConnection,
-  type Workspace,
-  workspaceColumns,
 } from './integrations.repository.ts';
 import type { IntegrationConnectionRow, ProviderId } from './integrations.table.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -128,7 +127,7 @@ export class ConnectionsService {
       return insertConnection(tx, {
         ...values,
         provider: input.provider,
-        ...workspaceColumns(input.workspace),
+        ...input.workspace,
       });
     });
     this.deps.onChange();
@@ -168,8 +167,7 @@ export class ConnectionsService {
       stateHash: hashState(state),
       provider: input.provider,
       userId: input.userId,
-      organisationId:
-        input.workspace.kind === 'organisation' ? input.workspace.organisationId : null,
+      organisationId: input.workspace.organisationId,
       expiresAt,
     });
     return { authorizeUrl: url.toString(), state, expiresAt };
@@ -190,8 +188,7 @@ export class ConnectionsService {
       stateHash: hashState(input.state),
       provider: input.provider,
       userId: input.userId,
-      organisationId:
-        input.workspace.kind === 'organisation' ? input.workspace.organisationId : null,
+      organisationId: input.workspace.organisationId,
     });
     if (!row || row.expiresAt.getTime() < Date.now())
       throw badRequest('The OAuth state is invalid or expired; start the connection again.');
