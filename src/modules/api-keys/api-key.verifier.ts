@@ -18,6 +18,8 @@ export interface VerifiedKey {
   /** Epoch ms, or null for a key that never expires. */
   expiresAt: number | null;
   revokedAt: number | null;
+  /** The bound workspace (owner's user id = personal, or an organisation id); null: unbound. */
+  workspaceId: string | null;
 }
 
 interface CacheEntry extends VerifiedKey {
@@ -149,6 +151,7 @@ export class ApiKeyVerifier {
       userId: row.userId,
       name: row.name,
       scopes: row.scopes,
+      workspaceId: row.workspaceId,
       expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
       // A deleted owner's keys are revoked by the deletion hook; this covers a missed hook.
       revokedAt: row.revokedAt

@@ -19,6 +19,7 @@ export interface KeyForVerification {
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   userDeletedAt: Date | null;
+  workspaceId: string | null;
 }
 
 /** The one query of a cold verification: by the unique public id, with the owner's state. */
@@ -37,6 +38,7 @@ export async function findKeyForVerification(
       revokedAt: apiKeys.revokedAt,
       lastUsedAt: apiKeys.lastUsedAt,
       userDeletedAt: users.deletedAt,
+      workspaceId: apiKeys.workspaceId,
     })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
@@ -96,17 +98,34 @@ export async function markRevoked(
   return row;
 }
 
-/** Revokes every live key of a user; returns the ids it revoked. */
+/** Revokes every live key of a user; returns the keys it revoked. */
 export async function revokeAllOfUser(
   db: Executor,
   input: { userId: string; at: Date; reason: string },
-): Promise<string[]> {
-  const rows = await db
+): Promise<ApiKeyRow[]> {
+  return db
     .update(apiKeys)
     .set({ revokedAt: input.at, revokeReason: input.reason })
     .where(and(eq(apiKeys.userId, input.userId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.map((r) => r.id);
+    .returning();
+}
+
+/** Revokes the live keys bound to an organisation (of one user, or of everyone). */
+export async function revokeBoundToOrganisation(
+  db: Executor,
+  input: { organisationId: string; userId?: string; at: Date; reason: string },
+): Promise<ApiKeyRow[]> {
+  return db
+    .update(apiKeys)
+    .set({ revokedAt: input.at, revokeReason: input.reason })
+    .where(
+      and(
+        eq(apiKeys.workspaceId, input.organisationId),
+        input.userId ? eq(apiKeys.userId, input.userId) : undefined,
+        isNull(apiKeys.revokedAt),
+      ),
+    )
+    .returning();
 }
 
 export async function markRolled(

@@ -50,12 +50,11 @@ export interface SecurityEntry {
   at?: number;
 }
 
+/** Who acted and from where: what a request (or the system) adds to an entry. */
+export type SecurityContext = Pick<SecurityEntry, 'actor' | 'address' | 'userAgent'>;
+
 /** The acting user, address and user agent of a session (or API-key) request. */
-export function requestContext(request: FastifyRequest): {
-  actor: SecurityActor;
-  address: string;
-  userAgent: string | null;
-} {
+export function requestContext(request: FastifyRequest): SecurityContext {
   const userId = request.sessionUser?.userId ?? request.principal?.userId;
   if (!userId) throw new Error('security log: request has no authenticated user');
   return {
