@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../db/database.ts';
 import { clientAddress } from '../../http/rate-limit.ts';
-import { insertSecurityEvents } from './security-log.repository.ts';
+import { insertSecurityEvents, pruneSecurityEvents } from './security-log.repository.ts';
 import type { NewSecurityEventRow } from './security-log.table.ts';
 
 /**
@@ -96,4 +96,19 @@ export async function recordMany(tx: Executor, entries: readonly SecurityEntry[]
     tx,
     entries.map((e) => toRow(e, now)),
   );
+}
+
+/** Deletes entries older than the retention window, hourly; returns a stop function. */
+export function startRetention(input: {
+  db: Executor;
+  retentionDays: number;
+  onError: (err: unknown) => void;
+}): () => void {
+  const prune = () =>
+    pruneSecurityEvents(input.db, Date.now() - input.retentionDays * 86_400_000).catch(
+      input.onError,
+    );
+  const timer = setInterval(prune, 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
