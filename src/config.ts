@@ -72,6 +72,13 @@ export const configSchema = z.object({
   ),
   AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
+  // Provider token lifecycle and budgets (modules/providers): see docs/integrations.md.
+  PROVIDER_TOKEN_REFRESH_MARGIN_MS: z.coerce.number().int().min(0).default(300_000),
+  PROVIDER_INTERACTIVE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  PROVIDER_BACKGROUND_MAX_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
+  PROVIDER_RATE_LIMIT_JITTER_MS: z.coerce.number().int().min(0).default(1_000),
+  LINEAR_RATE_LIMIT_LOW_REQUESTS: z.coerce.number().int().min(0).default(10),
+  LINEAR_RATE_LIMIT_LOW_COMPLEXITY: z.coerce.number().int().min(0).default(10_000),
   METRICS_ENABLED: booleanFlag.default(true),
   METRICS_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),
