@@ -42,6 +42,8 @@ import {
   integrationSchemas,
   type ProviderRegistry,
 } from './modules/providers/registry.ts';
+import { securityLogRoutes } from './modules/security-log/security-log.routes.ts';
+import { startRetention } from './modules/security-log/security-log.ts';
 import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
 
 declare module 'fastify' {
@@ -220,6 +222,12 @@ export async function buildApp(
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
   await registerRateLimiting(app, config);
   await app.register(apiKeysPlugin);
+  const stopRetention = startRetention({
+    db: database.db,
+    retentionDays: config.SECURITY_LOG_RETENTION_DAYS,
+    onError: (err) => app.log.warn({ err }, 'could not prune the security log'),
+  });
+  app.addHook('onClose', async () => stopRetention());
   await app.register(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
@@ -239,6 +247,7 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(securityLogRoutes, { prefix: '/security-log' });
       await settings.register(automationSettingsRoutes, { prefix: '/automations' });
       await settings.register(integrationSettingsRoutes, {
         prefix: '/integrations',
