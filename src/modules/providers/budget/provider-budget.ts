@@ -27,6 +27,14 @@ export class PostgresBudgetStore implements BudgetStore {
   constructor(private readonly db: Db) {}
 
   async reserve(key: string, spacingMs: number, now: number): Promise<number> {
+    // No pacing (Linear): only a block can delay the call, so a read is enough (no write).
+    if (spacingMs <= 0) {
+      const blocked = await this.db.execute(sql`
+        select (extract(epoch from next_at) * 1000)::float8 as at
+        from provider_budgets where key = ${key}`);
+      const row = (blocked as unknown as { rows: Array<{ at: string | number }> }).rows[0];
+      return Math.max(now, Math.round(Number(row?.at ?? now)));
+    }
     const result = await this.db.execute<{ at: string }>(sql`
       insert into provider_budgets as b (key, next_at)
       values (${key}, to_timestamp(${(now + spacingMs) / 1000}::double precision))
@@ -100,6 +108,10 @@ export class RedisBudgetStore implements BudgetStore {
 
   async reserve(key: string, spacingMs: number, now: number): Promise<number> {
     try {
+      if (spacingMs <= 0) {
+        const blocked = await this.#redis.get(this.prefix + key);
+        return Math.max(now, Math.round(Number(blocked ?? now)));
+      }
       const at = await this.#redis.eval(
         RESERVE_SCRIPT,
         1,
