@@ -41,6 +41,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
+import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -150,9 +151,7 @@ export async function buildApp(
       Boolean(
         await findContainerRow(database.db, {
           id: containerId,
-          workspaceIds: [
-            workspace.kind === 'organisation' ? workspace.organisationId : workspace.userId,
-          ],
+          workspaceIds: [workspaceIdOf(workspace)],
         }),
       ),
   });
