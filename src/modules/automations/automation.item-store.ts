@@ -1,10 +1,14 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import { findMemberIdByEmail } from '../identity/identity.repository.ts';
 import {
   type Actor,
+  containerInWorkspace,
   createContainer,
   createProject,
   createTask,
+  findContainerIdByName,
+  findProjectIdByTitle,
   loadActor,
   updateProject,
   updateTask,
@@ -12,12 +16,6 @@ import {
 } from '../planning/planning.services.ts';
 import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
 import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
-import {
-  containerInWorkspace,
-  findContainerIdByName,
-  findMemberIdByEmail,
-  findProjectIdByTitle,
-} from './automation-items.repository.ts';
 
 /**
  * A 4xx from the public API's services (the acting user left the organisation, a reference
