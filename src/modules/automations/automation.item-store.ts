@@ -1,5 +1,7 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import { externalProviders } from '../external-links/external-links.table.ts';
+import { PermanentError } from '../inbox/inbox.errors.ts';
 import {
   type Actor,
   createContainer,
@@ -11,7 +13,7 @@ import {
   upsertExternalLink,
 } from '../planning/planning.services.ts';
 import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
-import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
+import type { ItemStore, TaskPatch } from './automation.effects.ts';
 import {
   containerInWorkspace,
   findContainerIdByName,
@@ -123,8 +125,12 @@ export const publicApiItemStore: ItemStore = {
     }
   },
   async linkExternal(db, input) {
+    // The public API's link kinds name each provider (its contract); one it does not know
+    // cannot be linked, and retrying will not change that.
+    const provider = externalProviders.find((p) => p === input.provider);
+    if (!provider) throw new PermanentError(`external links have no kind "${input.provider}"`);
     await upsertExternalLink(db, {
-      provider: input.provider,
+      provider,
       externalId: input.externalId,
       url: input.url,
       title: input.title,
