@@ -12,6 +12,7 @@ import {
 } from '../../integrations/integration-settings.routes.ts';
 import { LINEAR } from './linear.id.ts';
 import {
+  linearLinkBody,
   linearTeamLinkResultSchema,
   linearTeamLinkSchema,
   linearTeamSchema,
@@ -91,6 +92,8 @@ export function linearSettingsRoutes(
             containerId: l.containerId,
             teamId: l.teamId,
             teamName: l.teamName,
+            sync: l.sync,
+            syncReason: l.syncReason,
             createdAt: l.createdAt.getTime(),
           })),
         };
@@ -110,7 +113,7 @@ export function linearSettingsRoutes(
           description:
             'Registers the team’s webhook at Linear if nothing else needed it yet. When Linear cannot be reached the link is kept and the webhook shows `healthy: false`; the reconciler retries.',
           params: containerParams,
-          body: z.object({ teamId: z.string().min(1).max(100) }),
+          body: linearLinkBody,
           response: {
             200: z.object({ data: linearTeamLinkResultSchema }),
             ...errorResponses(400, 401, 403, 404, 503),
@@ -124,12 +127,15 @@ export function linearSettingsRoutes(
           userId,
           containerId: request.params.containerId,
           teamId: request.body.teamId,
+          sync: request.body.sync,
         });
         return {
           data: {
             containerId: result.link.containerId,
             teamId: result.link.teamId,
             teamName: result.link.teamName,
+            sync: result.link.sync,
+            syncReason: result.link.syncReason,
             createdAt: result.link.createdAt.getTime(),
             webhook: webhookView(result.webhook),
           },
