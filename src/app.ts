@@ -6,7 +6,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -42,6 +42,9 @@ import {
   integrationSchemas,
   type ProviderRegistry,
 } from './modules/providers/registry.ts';
+import { securityLogRoutes } from './modules/security-log/security-log.routes.ts';
+import { startRetention } from './modules/security-log/security-log.ts';
+import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,6 +88,7 @@ export async function buildApp(
     // Bounds for slow or hostile clients; Node's own defaults are looser.
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkError,
     return503OnClosing: true,
   });
 
@@ -170,9 +174,7 @@ export async function buildApp(
       Boolean(
         await findContainerRow(database.db, {
           id: containerId,
-          workspaceIds: [
-            workspace.kind === 'organisation' ? workspace.organisationId : workspace.userId,
-          ],
+          workspaceIds: [workspaceIdOf(workspace)],
         }),
       ),
   });
@@ -220,6 +222,12 @@ export async function buildApp(
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
   await registerRateLimiting(app, config);
   await app.register(apiKeysPlugin);
+  const stopRetention = startRetention({
+    db: database.db,
+    retentionDays: config.SECURITY_LOG_RETENTION_DAYS,
+    onError: (err) => app.log.warn({ err }, 'could not prune the security log'),
+  });
+  app.addHook('onClose', async () => stopRetention());
   await app.register(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
@@ -239,6 +247,7 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(securityLogRoutes, { prefix: '/security-log' });
       await settings.register(automationSettingsRoutes, { prefix: '/automations' });
       await settings.register(integrationSettingsRoutes, {
         prefix: '/integrations',

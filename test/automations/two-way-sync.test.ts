@@ -208,7 +208,7 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
 
   it('a from_provider link sends nothing', async () => {
     const { taskId } = await syncedIssue();
-    const workspace = { kind: 'personal' as const, userId: h.userId };
+    const workspace = { organisationId: null, userId: h.userId };
     const link = await h.t.app.providers.linear.connect.linkContainer({
       workspace,
       userId: h.userId,
@@ -257,7 +257,7 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
 
   it('a push interrupted before it finished (its lease ends) is pushed after restart; an issue gone at Linear dead-letters', async () => {
     await h.t.app.providers.linear.connect.linkContainer({
-      workspace: { kind: 'personal' as const, userId: h.userId },
+      workspace: { organisationId: null, userId: h.userId },
       userId: h.userId,
       containerId: h.containerId,
       teamId: h.teamId,

@@ -26,7 +26,7 @@ describe('inbox durability', () => {
       overrides: { skipReconciler: true },
     });
     const user = await createUser(t.app.database.db);
-    const workspace = { kind: 'personal' as const, userId: user.id };
+    const workspace = { organisationId: null, userId: user.id };
     const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
@@ -47,8 +47,12 @@ describe('inbox durability', () => {
     await linear.close();
   });
 
+  // A retry resends the same event (Linear refreshes only webhookTimestamp).
+  const events = new Map<string, ReturnType<typeof linearIssuePayload>>();
   const send = (deliveryId: string) => {
-    const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+    const event = events.get(deliveryId) ?? linearIssuePayload({ webhookId, teamId });
+    events.set(deliveryId, event);
+    const body = JSON.stringify({ ...event, webhookTimestamp: Date.now() });
     return t.app.inject({
       method: 'POST',
       url: '/webhooks/linear',

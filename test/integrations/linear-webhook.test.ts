@@ -30,7 +30,7 @@ describe('POST /webhooks/linear', () => {
       overrides: { skipReconciler: true },
     });
     const user = await createUser(t.app.database.db);
-    const workspace = { kind: 'personal' as const, userId: user.id };
+    const workspace = { organisationId: null, userId: user.id };
     containerId = await createContainer(t.app.database.db, { userId: user.id });
     const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
@@ -93,6 +93,30 @@ describe('POST /webhooks/linear', () => {
       payload,
     });
     expect(stored[0]!.occurredAt?.toISOString()).toBe(payload.createdAt);
+  });
+
+  it('a captured signed body replayed under a new Linear-Delivery header is a duplicate', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const body = JSON.stringify(payload);
+    const first = await deliver(body, linearHeaders(body, secret));
+    expect(first.json()).toEqual({ received: true, duplicate: false });
+    // The header is not signed: an attacker can change it, the body they cannot.
+    const replay = await deliver(body, linearHeaders(body, secret, randomUUID()));
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual({ received: true, duplicate: true });
+    expect((await rows()).filter((r) => r.entityId === payload.data.id)).toHaveLength(1);
+  });
+
+  it('a Linear retry (same event, fresh webhookTimestamp, same Linear-Delivery) is a duplicate', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const deliveryId = randomUUID();
+    const body = JSON.stringify(payload);
+    expect((await deliver(body, linearHeaders(body, secret, deliveryId))).json().duplicate).toBe(
+      false,
+    );
+    const retried = JSON.stringify({ ...payload, webhookTimestamp: Date.now() + 1 });
+    const again = await deliver(retried, linearHeaders(retried, secret, deliveryId));
+    expect(again.json()).toEqual({ received: true, duplicate: true });
   });
 
   it('wakes the engine after commit: in-process listener and a coalesced NOTIFY', async () => {
@@ -278,7 +302,7 @@ describe('POST /webhooks/linear', () => {
   it('unlinking deletes the webhook at Linear; its deliveries are then refused', async () => {
     const user = await t.app.database.db.query.users.findFirst();
     await t.app.providers.linear.connect.unlinkContainer({
-      workspace: { kind: 'personal', userId: user!.id },
+      workspace: { organisationId: null, userId: user!.id },
       containerId,
     });
     expect(linear.webhooks.size).toBe(0);

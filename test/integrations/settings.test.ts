@@ -141,6 +141,24 @@ describe('/api/settings/integrations', () => {
       });
       expect(replay.statusCode).toBe(400);
     });
+
+    it('another signed-in user presenting a state does not burn it: its owner still connects', async () => {
+      const start = await call('personal', 'POST', '/linear/oauth/authorize');
+      const { state } = start.json().data;
+      linear.oauthCodes.set('code-4', 'lin_oauth_token_4');
+      const stolen = await call('adminA', 'POST', '/linear/oauth/callback', {
+        code: 'code-4',
+        state,
+      });
+      expect(stolen.statusCode).toBe(400);
+      const requestsBefore = linear.tokenRequests.length;
+      const own = await call('personal', 'POST', '/linear/oauth/callback', {
+        code: 'code-4',
+        state,
+      });
+      expect(own.statusCode).toBe(201);
+      expect(linear.tokenRequests.at(requestsBefore)?.get('code')).toBe('code-4');
+    });
   });
 
   describe('organisation connection, links and webhooks', () => {

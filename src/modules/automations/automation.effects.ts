@@ -1,15 +1,11 @@
 import type { Executor } from '../../db/database.ts';
-import { PermanentError } from '../inbox/inbox.errors.ts';
 import type { ProjectStatus } from '../projects/projects.table.ts';
 import type { TaskBucket } from '../tasks/tasks.table.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type { ExternalRef } from './automation.event.ts';
-import type { ContainerRef, PlannedAction, PlannedTaskFields } from './automation.rules.ts';
 import {
   type ExternalItemKey,
-  findExternalItemForUpdate,
-  listExternalItems,
   upsertExternalItem,
-  type WorkspaceRef,
   workspaceKeyOf,
 } from './automations.repository.ts';
 
@@ -48,44 +44,39 @@ export interface ProjectInput {
 }
 
 export interface ItemStore {
-  containerExists(db: Executor, ws: WorkspaceRef, id: string): Promise<boolean>;
-  findContainerByName(db: Executor, ws: WorkspaceRef, name: string): Promise<string | null>;
+  containerExists(db: Executor, ws: Workspace, id: string): Promise<boolean>;
+  findContainerByName(db: Executor, ws: Workspace, name: string): Promise<string | null>;
   createContainer(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     input: { name: string; description: string | null },
   ): Promise<string>;
   findProjectByTitle(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     containerId: string,
     title: string,
   ): Promise<string | null>;
   createProject(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     input: ProjectInput,
   ): Promise<string>;
   /** False when the project no longer exists. */
   updateProject(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     id: string,
     patch: Partial<Omit<ProjectInput, 'containerId'>>,
   ): Promise<boolean>;
-  createTask(
-    db: Executor,
-    ws: WorkspaceRef,
-    actingUserId: string,
-    input: TaskInput,
-  ): Promise<string>;
+  createTask(db: Executor, ws: Workspace, actingUserId: string, input: TaskInput): Promise<string>;
   /** False when the task no longer exists (deleted by a user). */
   updateTask(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     id: string,
     patch: TaskPatch,
@@ -123,7 +114,7 @@ export interface Effect {
 export interface EffectContext {
   db: Executor;
   store: ItemStore;
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   /** The user items are created as (rule author, link author or connection owner). */
   actingUserId: string;
   /** Provider version of the entity (ms): stored so that older updates are ignored. */
@@ -146,280 +137,38 @@ export function keyFor(
   };
 }
 
-async function resolveContainer(
+/** Records the version applied to the item an external item became (older events lose). */
+export async function recordExternalItem(
   ctx: EffectContext,
-  ref: ContainerRef,
-  effects: Effect[],
-  action: string,
-): Promise<string | null> {
-  if (ref.by === 'id') {
-    if (!(await ctx.store.containerExists(ctx.db, ctx.workspace, ref.id)))
-      throw new PermanentError(`container ${ref.id} does not exist in this workspace`);
-    return ref.id;
-  }
-  const found = await ctx.store.findContainerByName(ctx.db, ctx.workspace, ref.name);
-  if (found) return found;
-  if (!ref.createIfMissing) throw new PermanentError(`no container named "${ref.name}"`);
-  if (ctx.dryRun) {
-    effects.push({
-      action,
-      itemType: 'container',
-      itemId: null,
-      change: 'would_create',
-      detail: ref.name,
-    });
-    return null;
-  }
-  const id = await ctx.store.createContainer(ctx.db, ctx.workspace, ctx.actingUserId, {
-    name: ref.name,
-    description: null,
+  key: ExternalItemKey,
+  itemId: string,
+): Promise<void> {
+  await upsertExternalItem(ctx.db, { ...key, itemId, versionAt: ctx.versionAt, removed: false });
+}
+
+/**
+ * Create → link → record: the tail every creating action and the sync share. Creates the
+ * item, links it to its external item through the public API (so it shows in
+ * `externalLinks`), and records the version applied.
+ */
+export async function createLinked(
+  ctx: EffectContext,
+  input: {
+    key: ExternalItemKey;
+    ref: ExternalRef;
+    itemType: ExternalItemKey['itemType'];
+    /** The container the public API's link sits in (null: outside any container). */
+    linkContainerId: string | null;
+    create(): Promise<string>;
+  },
+): Promise<string> {
+  const id = await input.create();
+  await ctx.store.linkExternal(ctx.db, {
+    ...input.ref,
+    entityType: input.itemType,
+    entityId: id,
+    containerId: input.linkContainerId,
   });
-  effects.push({ action, itemType: 'container', itemId: id, change: 'created', detail: ref.name });
+  await recordExternalItem(ctx, input.key, id);
   return id;
-}
-
-async function resolveProject(
-  ctx: EffectContext,
-  containerId: string | null,
-  ref: { name: string; createIfMissing: boolean },
-  effects: Effect[],
-  action: string,
-): Promise<string | null> {
-  const found = containerId
-    ? await ctx.store.findProjectByTitle(ctx.db, ctx.workspace, containerId, ref.name)
-    : null;
-  if (found) return found;
-  if (!ref.createIfMissing) throw new PermanentError(`no project named "${ref.name}"`);
-  if (ctx.dryRun || !containerId) {
-    effects.push({
-      action,
-      itemType: 'project',
-      itemId: null,
-      change: 'would_create',
-      detail: ref.name,
-    });
-    return null;
-  }
-  const id = await ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-    title: ref.name,
-    description: null,
-    status: null,
-    containerId,
-  });
-  effects.push({ action, itemType: 'project', itemId: id, change: 'created', detail: ref.name });
-  return id;
-}
-
-function taskPatch(fields: PlannedTaskFields): TaskPatch {
-  const patch: TaskPatch = {};
-  if (fields.title !== undefined) patch.title = fields.title;
-  if (fields.notes !== undefined) patch.notes = fields.notes;
-  if (fields.bucket !== undefined) patch.bucket = fields.bucket;
-  if (fields.dueDate !== undefined) patch.dueDate = fields.dueDate;
-  if (fields.doDate !== undefined) patch.doDate = fields.doDate;
-  return patch;
-}
-
-/** Applies (or, dry, describes) a rule's planned actions, in order. */
-export async function applyRuleActions(
-  ctx: EffectContext,
-  actions: PlannedAction[],
-): Promise<Effect[]> {
-  const effects: Effect[] = [];
-  for (const planned of actions) {
-    const action = planned.type;
-    switch (planned.type) {
-      case 'create_task': {
-        const containerId = planned.container
-          ? await resolveContainer(ctx, planned.container, effects, action)
-          : null;
-        const key = keyFor(ctx, planned.externalLink, 'task', containerId);
-        const existing =
-          containerId !== null || !planned.container
-            ? await findExternalItemForUpdate(ctx.db, key)
-            : undefined;
-        if (existing?.itemId) {
-          effects.push({ action, itemType: 'task', itemId: existing.itemId, change: 'exists' });
-          break;
-        }
-        const projectId = planned.project
-          ? await resolveProject(ctx, containerId, planned.project, effects, action)
-          : null;
-        if (ctx.dryRun) {
-          effects.push({
-            action,
-            itemType: 'task',
-            itemId: null,
-            change: 'would_create',
-            detail: planned.task.title,
-          });
-          break;
-        }
-        const id = await ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-          title: planned.task.title,
-          notes: planned.task.notes ?? null,
-          bucket: planned.task.bucket ?? null,
-          dueDate: planned.task.dueDate ?? null,
-          doDate: planned.task.doDate ?? null,
-          projectId,
-          containerId,
-          assigneeId: null,
-        });
-        await ctx.store.linkExternal(ctx.db, {
-          ...planned.externalLink,
-          entityType: 'task',
-          entityId: id,
-          containerId,
-        });
-        await upsertExternalItem(ctx.db, {
-          ...key,
-          itemId: id,
-          versionAt: ctx.versionAt,
-          removed: false,
-        });
-        effects.push({
-          action,
-          itemType: 'task',
-          itemId: id,
-          change: 'created',
-          detail: planned.task.title,
-        });
-        break;
-      }
-      case 'create_project': {
-        const containerId = await resolveContainer(ctx, planned.container, effects, action);
-        const key = keyFor(ctx, planned.externalLink, 'project', containerId);
-        const existing = containerId ? await findExternalItemForUpdate(ctx.db, key) : undefined;
-        if (existing?.itemId) {
-          effects.push({ action, itemType: 'project', itemId: existing.itemId, change: 'exists' });
-          break;
-        }
-        if (ctx.dryRun || !containerId) {
-          effects.push({
-            action,
-            itemType: 'project',
-            itemId: null,
-            change: 'would_create',
-            detail: planned.project.title,
-          });
-          break;
-        }
-        const id = await ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-          ...planned.project,
-          containerId,
-        });
-        await ctx.store.linkExternal(ctx.db, {
-          ...planned.externalLink,
-          entityType: 'project',
-          entityId: id,
-          containerId,
-        });
-        await upsertExternalItem(ctx.db, {
-          ...key,
-          itemId: id,
-          versionAt: ctx.versionAt,
-          removed: false,
-        });
-        effects.push({
-          action,
-          itemType: 'project',
-          itemId: id,
-          change: 'created',
-          detail: planned.project.title,
-        });
-        break;
-      }
-      case 'create_container': {
-        const key = keyFor(ctx, planned.externalLink, 'container', null);
-        const existing = await findExternalItemForUpdate(ctx.db, key);
-        if (existing?.itemId) {
-          effects.push({
-            action,
-            itemType: 'container',
-            itemId: existing.itemId,
-            change: 'exists',
-          });
-          break;
-        }
-        if (ctx.dryRun) {
-          effects.push({
-            action,
-            itemType: 'container',
-            itemId: null,
-            change: 'would_create',
-            detail: planned.container.name,
-          });
-          break;
-        }
-        const id = await ctx.store.createContainer(
-          ctx.db,
-          ctx.workspace,
-          ctx.actingUserId,
-          planned.container,
-        );
-        // A container's link sits outside any container: the public API's links are unique
-        // per (external item, container), and a project made in this container for the same
-        // external item (create_container + create_project) must keep its own link.
-        await ctx.store.linkExternal(ctx.db, {
-          ...planned.externalLink,
-          entityType: 'container',
-          entityId: id,
-          containerId: null,
-        });
-        await upsertExternalItem(ctx.db, {
-          ...key,
-          itemId: id,
-          versionAt: ctx.versionAt,
-          removed: false,
-        });
-        effects.push({
-          action,
-          itemType: 'container',
-          itemId: id,
-          change: 'created',
-          detail: planned.container.name,
-        });
-        break;
-      }
-      case 'update_linked':
-      case 'complete_linked': {
-        const patch: TaskPatch =
-          planned.type === 'complete_linked' ? { bucket: 'done' } : taskPatch(planned.task);
-        const items = await listExternalItems(ctx.db, {
-          workspaceKey: workspaceKeyOf(ctx.workspace),
-          provider: planned.externalLink.provider,
-          externalId: planned.externalLink.externalId,
-          itemType: 'task',
-        });
-        const live = items.filter((i) => i.itemId && !i.removedAt);
-        if (live.length === 0) {
-          effects.push({
-            action,
-            itemType: 'task',
-            itemId: null,
-            change: 'not_found',
-            detail: 'no item is linked to this entity',
-          });
-          break;
-        }
-        for (const item of live) {
-          const itemId = item.itemId as string;
-          if (ctx.dryRun) {
-            effects.push({ action, itemType: 'task', itemId, change: 'would_update' });
-            continue;
-          }
-          const ok = await ctx.store.updateTask(
-            ctx.db,
-            ctx.workspace,
-            ctx.actingUserId,
-            itemId,
-            patch,
-          );
-          effects.push({ action, itemType: 'task', itemId, change: ok ? 'updated' : 'not_found' });
-        }
-        break;
-      }
-    }
-  }
-  return effects;
 }

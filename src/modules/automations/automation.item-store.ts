@@ -1,30 +1,23 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { externalProviders } from '../external-links/external-links.table.ts';
+import { findMemberIdByEmail } from '../identity/identity.repository.ts';
 import { PermanentError } from '../inbox/inbox.errors.ts';
 import {
   type Actor,
+  containerInWorkspace,
   createContainer,
   createProject,
   createTask,
+  findContainerIdByName,
+  findProjectIdByTitle,
   loadActor,
   updateProject,
   updateTask,
   upsertExternalLink,
 } from '../planning/planning.services.ts';
+import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
 import type { ItemStore, TaskPatch } from './automation.effects.ts';
-import {
-  containerInWorkspace,
-  findContainerIdByName,
-  findMemberIdByEmail,
-  findProjectIdByTitle,
-} from './automation-items.repository.ts';
-import type { WorkspaceRef } from './automations.repository.ts';
-
-/** The public API's workspace key: the organisation, or the owner's personal workspace. */
-function workspaceIdOf(ws: WorkspaceRef): string {
-  return ws.organisationId ?? ws.userId ?? '';
-}
 
 /**
  * A 4xx from the public API's services (the acting user left the organisation, a reference
@@ -40,7 +33,7 @@ async function viaService<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function actorFor(db: Executor, ws: WorkspaceRef, userId: string): Promise<Actor> {
+async function actorFor(db: Executor, ws: Workspace, userId: string): Promise<Actor> {
   const actor = await loadActor(db, userId);
   if (ws.organisationId && !actor.organisations.has(ws.organisationId))
     throw new PermanentError('the user the automation acts as is no longer a member');

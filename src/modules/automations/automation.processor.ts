@@ -5,8 +5,10 @@ import { PermanentError } from '../inbox/inbox.errors.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { type BatchCache, cached, type InboxHandler } from '../inbox/inbox.worker.ts';
 import { findConnectionOwner } from '../integrations/integrations.repository.ts';
+import { type Workspace, workspaceOfRow } from '../workspaces/workspace.context.ts';
+import { applyActions } from './actions/registry.ts';
 import type { AutomationDefinition } from './automation.definition.ts';
-import { applyRuleActions, type EffectContext, type ItemStore } from './automation.effects.ts';
+import type { EffectContext, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { evaluateRule } from './automation.rules.ts';
 import type { EventSource, EventSources, SyncTarget } from './automation.sources.ts';
@@ -16,7 +18,6 @@ import {
   listEnabledAutomations,
   type RunOutcome,
   recordRunFailure,
-  type WorkspaceRef,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
 
@@ -35,7 +36,7 @@ export type Target =
 
 export interface PreparedEvent {
   row: InboxEventRow;
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   connectedByUserId: string | null;
   source: EventSource | undefined;
   event: NormalizedEvent | null;
@@ -69,10 +70,7 @@ export async function prepareInboxEvent(
     findConnectionOwner(deps.db, row.connectionId),
   );
   if (!connection) return null;
-  const workspace: WorkspaceRef = {
-    organisationId: connection.organisationId,
-    userId: connection.organisationId ? null : connection.userId,
-  };
+  const workspace = workspaceOfRow(connection);
   const source = deps.sources.get(row.provider);
   const event = source ? await source.normalizeStored(row) : null;
   const targets: Target[] = [];
@@ -172,7 +170,7 @@ async function runTarget(
       failedCondition: evaluation.failedCondition,
       effects: [],
     };
-  const effects = await applyRuleActions(
+  const effects = await applyActions(
     context(target.automation.createdByUserId),
     evaluation.actions,
   );
@@ -192,7 +190,7 @@ export function automationHandler(deps: ProcessorDeps): InboxHandler<PreparedEve
           kind: target.kind,
           automationId: target.kind === 'rule' ? target.automation.id : null,
           containerId: target.kind === 'sync' ? target.sync.containerId : null,
-          workspace: prepared?.workspace ?? { organisationId: null, userId: null },
+          workspace: prepared?.workspace ?? null,
           attempts: row.attempts,
           status: dead ? 'dead' : 'failed',
           error,

@@ -2,10 +2,11 @@ import type { Executor } from '../../db/database.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import type { BatchCache } from '../inbox/inbox.worker.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type { EffectContext } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import type { EventSourceDefinition } from './automation.source.ts';
-import type { RunOutcome, WorkspaceRef } from './automations.repository.ts';
+import type { RunOutcome } from './automations.repository.ts';
 
 /** A container kept in step with the provider by the built-in sync (a Linear team link). */
 export interface SyncTarget {
@@ -35,8 +36,8 @@ export interface EventSource extends EventSourceDefinition {
     cache: BatchCache;
   }): Promise<SyncTarget[]>;
   /** Registers / releases the webhook a rule needs (`webhookNeedOf`), reference-counted. */
-  acquireWebhook?(input: { workspace: WorkspaceRef; need: string; reason: string }): Promise<void>;
-  releaseWebhook?(input: { workspace: WorkspaceRef; need: string; reason: string }): Promise<void>;
+  acquireWebhook?(input: { workspace: Workspace; need: string; reason: string }): Promise<void>;
+  releaseWebhook?(input: { workspace: Workspace; need: string; reason: string }): Promise<void>;
 }
 
 /** Looks a source up by id; automations receive the registry's list at start. */

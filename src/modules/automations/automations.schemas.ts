@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { actionSchema, triggerSchema } from './automation.definition.ts';
+import { actionSchema } from './actions/registry.ts';
+import { triggerSchema } from './automation.definition.ts';
 import { runStatuses } from './automations.table.ts';
 
 /** Shapes of `/api/settings/automations` (Clerk session; admins in organisations). */

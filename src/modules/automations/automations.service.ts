@@ -7,8 +7,10 @@ import {
 } from '../inbox/inbox.repository.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { listWorkspaceConnectionIds } from '../integrations/integrations.repository.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
+import { applyActions } from './actions/registry.ts';
 import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
-import { applyRuleActions, type Effect, type ItemStore } from './automation.effects.ts';
+import type { Effect, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { ruleOf } from './automation.processor.ts';
 import { evaluateRule } from './automation.rules.ts';
@@ -20,7 +22,6 @@ import {
   listAutomationRows,
   listRuns,
   updateAutomationRow,
-  type WorkspaceRef,
 } from './automations.repository.ts';
 import type { AutomationCreate, AutomationDto, AutomationUpdate } from './automations.schemas.ts';
 import type { AutomationRow, AutomationRunRow, RunStatus } from './automations.table.ts';
@@ -99,7 +100,7 @@ function webhookNeedOf(
  */
 async function syncWebhookNeed(
   deps: AutomationsDeps,
-  ws: WorkspaceRef,
+  ws: Workspace,
   id: string,
   before: AutomationRow | undefined,
   after: AutomationRow | undefined,
@@ -120,7 +121,7 @@ async function syncWebhookNeed(
 
 export async function createAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; userId: string; body: AutomationCreate },
+  input: { workspace: Workspace; userId: string; body: AutomationCreate },
 ): Promise<AutomationDto> {
   const { body, workspace } = input;
   const { conditions } = checkedDefinition(deps, body);
@@ -141,26 +142,26 @@ export async function createAutomation(
   return toDto(row);
 }
 
-async function loadRow(db: Db, workspace: WorkspaceRef, id: string): Promise<AutomationRow> {
+async function loadRow(db: Db, workspace: Workspace, id: string): Promise<AutomationRow> {
   const row = await findAutomation(db, { id, workspace });
   if (!row) throw notFound('Automation');
   return row;
 }
 
-export async function getAutomation(deps: AutomationsDeps, workspace: WorkspaceRef, id: string) {
+export async function getAutomation(deps: AutomationsDeps, workspace: Workspace, id: string) {
   return toDto(await loadRow(deps.db, workspace, id));
 }
 
 export async function listAutomations(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; limit: number; offset: number },
+  input: { workspace: Workspace; limit: number; offset: number },
 ) {
   return (await listAutomationRows(deps.db, input)).map(toDto);
 }
 
 export async function updateAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string; body: AutomationUpdate },
+  input: { workspace: Workspace; id: string; body: AutomationUpdate },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const rule = ruleOf(current);
@@ -192,7 +193,7 @@ export async function updateAutomation(
 
 export async function setAutomationEnabled(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string; enabled: boolean },
+  input: { workspace: Workspace; id: string; enabled: boolean },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const row = await updateAutomationRow(deps.db, {
@@ -207,7 +208,7 @@ export async function setAutomationEnabled(
 
 export async function deleteAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string },
+  input: { workspace: Workspace; id: string },
 ): Promise<void> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const deleted = await deleteAutomationRow(deps.db, input);
@@ -218,7 +219,7 @@ export async function deleteAutomation(
 // ------------------------------------------------------------------ dry run
 
 export interface DryRunInput {
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   userId: string;
   inboxEventId?: string | undefined;
   payload?: Record<string, unknown> | undefined;
@@ -227,7 +228,7 @@ export interface DryRunInput {
 
 async function workspaceInboxEvent(
   db: Db,
-  workspace: WorkspaceRef,
+  workspace: Workspace,
   id: string,
 ): Promise<InboxEventRow> {
   const connections = await listWorkspaceConnectionIds(db, workspace);
@@ -276,7 +277,7 @@ export async function dryRun(
   if (evaluation.matched) {
     try {
       await deps.db.transaction(async (tx) => {
-        effects = await applyRuleActions(
+        effects = await applyActions(
           {
             db: tx,
             store: deps.store,
@@ -344,7 +345,7 @@ function runDto(r: AutomationRunRow) {
 export async function listRunHistory(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     automationId?: string | undefined;
     inboxEventId?: string | undefined;
     status?: RunStatus | undefined;
@@ -374,7 +375,7 @@ function inboxDto(r: InboxEventRow) {
 export async function listWorkspaceEvents(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     state?: InboxEventRow['state'] | undefined;
     limit: number;
     offset: number;
@@ -393,7 +394,7 @@ export async function listWorkspaceEvents(
 export async function replayEvents(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     eventIds?: string[] | undefined;
     deadLettered?: boolean | undefined;
   },
@@ -420,6 +421,6 @@ export async function replayEvents(
   return requeueInboxEvents(deps.db, [...ids]);
 }
 
-export async function listBackfills(deps: AutomationsDeps, workspace: WorkspaceRef) {
+export async function listBackfills(deps: AutomationsDeps, workspace: Workspace) {
   return deps.listBackfills(await listWorkspaceConnectionIds(deps.db, workspace));
 }

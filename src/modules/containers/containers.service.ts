@@ -3,6 +3,8 @@ import { conflict, notFound } from '../../http/errors.ts';
 import { linksByEntity, removeExternalLinksOf } from '../external-links/external-links.service.ts';
 import {
   type Actor,
+  isForeignKeyViolation,
+  isUuid,
   nowMs,
   organisationForWrite,
   pathId,
@@ -11,8 +13,8 @@ import {
   workspacesForFilter,
 } from '../workspaces/workspace.service.ts';
 import {
-  containerHasProjects,
   deleteContainerRow,
+  findContainerIdByName,
   findContainerRow,
   insertContainer,
   listContainerRows,
@@ -72,6 +74,21 @@ export async function findVisibleContainer(
   return findContainerRow(db, { id, workspaceIds: visibleWorkspaceIds(actor) });
 }
 
+/** Whether a container is in a workspace (the automation engine's look-ups). */
+export async function containerInWorkspace(
+  db: Executor,
+  input: { workspaceId: string; id: string },
+): Promise<boolean> {
+  if (!isUuid(input.id)) return false;
+  const row = await findContainerRow(db, {
+    id: input.id.toLowerCase(),
+    workspaceIds: [input.workspaceId],
+  });
+  return row !== undefined;
+}
+
+export { findContainerIdByName };
+
 export async function getContainer(db: Executor, actor: Actor, id: string): Promise<Container> {
   const row = await findVisibleContainer(db, actor, pathId(id, 'Container'));
   if (!row) throw notFound('Container');
@@ -115,20 +132,27 @@ export async function updateContainer(
   return presentOne(db, row);
 }
 
-/** Deletes a container; one that still holds projects is a 409 (move or delete them first). */
+/**
+ * Deletes a container; one that still holds projects is a 409 (move or delete them first).
+ * The projects module answers whether it does: its foreign key refuses the delete.
+ */
 export async function deleteContainer(db: Executor, actor: Actor, id: string): Promise<void> {
   const containerId = pathId(id, 'Container');
-  await db.transaction(async (tx) => {
-    const existing = await findContainerRow(tx, {
-      id: containerId,
-      workspaceIds: visibleWorkspaceIds(actor),
-      forUpdate: true,
+  await db
+    .transaction(async (tx) => {
+      const existing = await findContainerRow(tx, {
+        id: containerId,
+        workspaceIds: visibleWorkspaceIds(actor),
+        forUpdate: true,
+      });
+      if (!existing) throw notFound('Container');
+      await removeExternalLinksOf(tx, 'container', containerId);
+      await deleteContainerRow(tx, containerId);
+    })
+    .catch((err: unknown) => {
+      if (isForeignKeyViolation(err)) {
+        throw conflict('The container still holds projects; move or delete them first.');
+      }
+      throw err;
     });
-    if (!existing) throw notFound('Container');
-    if (await containerHasProjects(tx, containerId)) {
-      throw conflict('The container still holds projects; move or delete them first.');
-    }
-    await removeExternalLinksOf(tx, 'container', containerId);
-    await deleteContainerRow(tx, containerId);
-  });
 }

@@ -6,6 +6,8 @@ import { type InboxEventRow, inboxEvents } from './inbox.table.ts';
 export interface NewInboxEvent {
   provider: ProviderId;
   deliveryId: string;
+  /** Derived from signed content only (see `inbox_events.dedupe_key`). */
+  dedupeKey: string;
   connectionId: string;
   eventType: string;
   entityType: string | null;
@@ -28,16 +30,16 @@ export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): 
   const values = sql.join(
     events.map(
       (e) =>
-        sql`(${e.provider}, ${e.deliveryId}, ${e.connectionId}::uuid, ${e.eventType}, ${e.entityType}, ${e.entityId}, ${e.teamId}, ${e.occurredAt}::timestamptz, ${e.payloadJson}::jsonb)`,
+        sql`(${e.provider}, ${e.deliveryId}, ${e.dedupeKey}, ${e.connectionId}::uuid, ${e.eventType}, ${e.entityType}, ${e.entityId}, ${e.teamId}, ${e.occurredAt}::timestamptz, ${e.payloadJson}::jsonb)`,
     ),
     sql`, `,
   );
   const result = (await db.execute(sql`
     with ins as (
       insert into inbox_events
-        (provider, delivery_id, connection_id, event_type, entity_type, entity_id, team_id, occurred_at, payload)
+        (provider, delivery_id, dedupe_key, connection_id, event_type, entity_type, entity_id, team_id, occurred_at, payload)
       values ${values}
-      on conflict (provider, connection_id, delivery_id) do nothing
+      on conflict (provider, connection_id, dedupe_key) do nothing
       returning id
     )
     select id::text as id from ins`)) as unknown as {

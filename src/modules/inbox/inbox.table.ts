@@ -23,7 +23,7 @@ export type InboxState = (typeof inboxStates)[number];
 
 /**
  * Verified provider events, committed before the webhook answers 200. One row per
- * (provider, connection, delivery id): a redelivery finds the row and adds nothing.
+ * (provider, connection, dedupe key): a redelivery or a replay finds the row and adds nothing.
  * After commit, new rows are announced in-process and by a coalesced, empty
  * `NOTIFY inbox_events` (see InboxIntake.onInboxEvents).
  */
@@ -32,8 +32,13 @@ export const inboxEvents = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     provider: text('provider').$type<ProviderId>().notNull(),
-    /** `Linear-Delivery` header / Notion event `id`. */
+    /** `Linear-Delivery` header / Notion event `id` (for tracing; not trusted for dedupe). */
     deliveryId: text('delivery_id').notNull(),
+    /**
+     * What makes two deliveries the same event, from signed content only (the provider's
+     * verifier decides): Linear, the SHA-256 of the signed body; Notion, the event `id`.
+     */
+    dedupeKey: text('dedupe_key').notNull(),
     connectionId: uuid('connection_id')
       .notNull()
       .references(() => integrationConnections.id, { onDelete: 'cascade' }),
@@ -58,7 +63,7 @@ export const inboxEvents = pgTable(
     processedAt: timestamp('processed_at', { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex('inbox_events_delivery_key').on(t.provider, t.connectionId, t.deliveryId),
+    uniqueIndex('inbox_events_dedupe_key').on(t.provider, t.connectionId, t.dedupeKey),
     // Claim query: pending rows due now, oldest first ...
     index('inbox_events_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
     // ... and processing rows whose lease expired (a crashed worker).

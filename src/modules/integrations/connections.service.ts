@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type { ConnectionGrant, ConnectionProvider } from './integration.provider.ts';
 import {
   integrationNotConnected,
@@ -14,8 +15,6 @@ import {
   insertConnection,
   insertOauthState,
   updateConnection,
-  type Workspace,
-  workspaceColumns,
 } from './integrations.repository.ts';
 import type { IntegrationConnectionRow, ProviderId } from './integrations.table.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -128,7 +127,7 @@ export class ConnectionsService {
       return insertConnection(tx, {
         ...values,
         provider: input.provider,
-        ...workspaceColumns(input.workspace),
+        ...input.workspace,
       });
     });
     this.deps.onChange();
@@ -168,8 +167,7 @@ export class ConnectionsService {
       stateHash: hashState(state),
       provider: input.provider,
       userId: input.userId,
-      organisationId:
-        input.workspace.kind === 'organisation' ? input.workspace.organisationId : null,
+      organisationId: input.workspace.organisationId,
       expiresAt,
     });
     return { authorizeUrl: url.toString(), state, expiresAt };
@@ -177,7 +175,8 @@ export class ConnectionsService {
 
   /**
    * The state is single use, expires after 10 minutes and is bound to the user and the
-   * workspace that started the flow: a code delivered to anyone else's session is refused.
+   * workspace that started the flow: a code delivered to anyone else's session is refused,
+   * and that attempt does not consume the state (its owner can still finish).
    */
   async #checkState(input: {
     provider: ProviderId;
@@ -185,16 +184,13 @@ export class ConnectionsService {
     userId: string;
     state: string;
   }): Promise<void> {
-    const row = await consumeOauthState(this.deps.db, hashState(input.state));
-    const organisationId =
-      input.workspace.kind === 'organisation' ? input.workspace.organisationId : null;
-    if (
-      !row ||
-      row.provider !== input.provider ||
-      row.userId !== input.userId ||
-      row.organisationId !== organisationId ||
-      row.expiresAt.getTime() < Date.now()
-    )
+    const row = await consumeOauthState(this.deps.db, {
+      stateHash: hashState(input.state),
+      provider: input.provider,
+      userId: input.userId,
+      organisationId: input.workspace.organisationId,
+    });
+    if (!row || row.expiresAt.getTime() < Date.now())
       throw badRequest('The OAuth state is invalid or expired; start the connection again.');
   }
 

@@ -1,12 +1,14 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
-import { sessionUnauthorized } from '../identity/identity.errors.ts';
-import { requireOrgAdmin } from '../identity/identity.guards.ts';
+import {
+  requireWorkspaceAdmin,
+  sessionWorkspace,
+  type Workspace,
+} from '../workspaces/workspace.context.ts';
 import type { ConnectionStatus, ConnectionsService } from './connections.service.ts';
 import type { ProviderRouteOptions } from './integration.provider.ts';
-import type { Workspace } from './integrations.repository.ts';
 import {
   type IntegrationSchemas,
   oauthCallbackBodySchema,
@@ -15,23 +17,6 @@ import {
 import type { ProviderId } from './integrations.table.ts';
 
 export const ms = (d: Date | null) => (d ? d.getTime() : null);
-
-/** The session's workspace: its active organisation, else the user's personal workspace. */
-export function workspaceOf(request: FastifyRequest): { workspace: Workspace; userId: string } {
-  const session = request.sessionUser;
-  if (!session) throw sessionUnauthorized();
-  return {
-    userId: session.userId,
-    workspace: session.activeOrganisationId
-      ? { kind: 'organisation', organisationId: session.activeOrganisationId }
-      : { kind: 'personal', userId: session.userId },
-  };
-}
-
-/** Organisation integrations are changed by admins only; a personal workspace by its owner. */
-export async function requireWorkspaceAdmin(request: FastifyRequest): Promise<void> {
-  if (request.sessionUser?.activeOrganisationId) await requireOrgAdmin(request);
-}
 
 export const adminOnly = { preHandler: requireWorkspaceAdmin };
 export const settingsSecurity = [{ session: [] }];
@@ -96,7 +81,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       const data: Record<string, Record<string, unknown> | null> = {};
       for (const provider of app.integrations.providers)
         data[provider.id] = await view(workspace, provider.id);
@@ -120,7 +105,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
           },
         },
       },
-      async (request) => ({ data: await required(workspaceOf(request).workspace, id) }),
+      async (request) => ({ data: await required(sessionWorkspace(request).workspace, id) }),
     );
 
     r.delete(
@@ -138,7 +123,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
         },
       },
       async (request) => {
-        await connections.disconnect(workspaceOf(request).workspace, id);
+        await connections.disconnect(sessionWorkspace(request).workspace, id);
         return { data: { provider: id, disconnected: true as const } };
       },
     );
@@ -161,7 +146,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
           },
         },
         async (request) => {
-          const { workspace, userId } = workspaceOf(request);
+          const { workspace, userId } = sessionWorkspace(request);
           const started = await connections.startOAuth({ provider: id, workspace, userId });
           return { data: { ...started, expiresAt: started.expiresAt.getTime() } };
         },
@@ -183,7 +168,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
           },
         },
         async (request, reply) => {
-          const { workspace, userId } = workspaceOf(request);
+          const { workspace, userId } = sessionWorkspace(request);
           await connections.completeOAuth({ provider: id, workspace, userId, ...request.body });
           return reply.code(201).send({ data: await required(workspace, id) });
         },

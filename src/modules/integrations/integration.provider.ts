@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Workspace } from './integrations.repository.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type { ConnectionFields, IntegrationSchemas } from './integrations.schemas.ts';
 import type {
   ConnectionAuthType,

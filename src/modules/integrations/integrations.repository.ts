@@ -1,5 +1,6 @@
-import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   type IntegrationConnectionRow,
   integrationConnections,
@@ -7,27 +8,13 @@ import {
   type ProviderId,
 } from './integrations.table.ts';
 
-/** A workspace: an organisation, or a user's personal workspace. */
-export type Workspace =
-  | { kind: 'organisation'; organisationId: string }
-  | { kind: 'personal'; userId: string };
-
 function workspaceFilter(workspace: Workspace): SQL {
-  return workspace.kind === 'organisation'
+  return workspace.organisationId !== null
     ? eq(integrationConnections.organisationId, workspace.organisationId)
     : (and(
         eq(integrationConnections.userId, workspace.userId),
         sql`${integrationConnections.organisationId} is null`,
       ) as SQL);
-}
-
-export function workspaceColumns(workspace: Workspace): {
-  organisationId: string | null;
-  userId: string | null;
-} {
-  return workspace.kind === 'organisation'
-    ? { organisationId: workspace.organisationId, userId: null }
-    : { organisationId: null, userId: workspace.userId };
 }
 
 // --- connections -------------------------------------------------------------------------
@@ -121,14 +108,31 @@ export async function insertOauthState(
   await db.delete(integrationOauthStates).where(lt(integrationOauthStates.expiresAt, new Date()));
 }
 
-/** Deletes and returns the state (single use), whether or not it is still valid. */
+/**
+ * Deletes and returns the state (single use), only when it belongs to this user, workspace
+ * and provider: anyone else presenting it is refused without consuming it.
+ */
 export async function consumeOauthState(
   db: Executor,
-  stateHash: string,
+  input: {
+    stateHash: string;
+    provider: ProviderId;
+    userId: string;
+    organisationId: string | null;
+  },
 ): Promise<typeof integrationOauthStates.$inferSelect | undefined> {
   const [row] = await db
     .delete(integrationOauthStates)
-    .where(eq(integrationOauthStates.stateHash, stateHash))
+    .where(
+      and(
+        eq(integrationOauthStates.stateHash, input.stateHash),
+        eq(integrationOauthStates.provider, input.provider),
+        eq(integrationOauthStates.userId, input.userId),
+        input.organisationId === null
+          ? isNull(integrationOauthStates.organisationId)
+          : eq(integrationOauthStates.organisationId, input.organisationId),
+      ),
+    )
     .returning();
   return row;
 }

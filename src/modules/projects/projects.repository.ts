@@ -2,7 +2,6 @@ import { and, arrayContains, asc, desc, eq, gte, lte, type SQL, sql } from 'driz
 import type { Executor } from '../../db/database.ts';
 import { hasLinkCondition } from '../external-links/external-links.repository.ts';
 import type { ExternalProvider } from '../external-links/external-links.table.ts';
-import { tasks } from '../tasks/tasks.table.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type ProjectRow, type ProjectStatus, projects } from './projects.table.ts';
 
@@ -88,17 +87,25 @@ export async function updateProjectRow(
   return rows[0];
 }
 
-/** A project's tasks follow it into another container. */
-export async function moveProjectTasks(
-  db: Executor,
-  input: { projectId: string; containerId: string; now: number },
-): Promise<void> {
-  await db
-    .update(tasks)
-    .set({ containerId: input.containerId, updatedAt: input.now })
-    .where(eq(tasks.projectId, input.projectId));
-}
-
 export async function deleteProjectRow(db: Executor, id: string): Promise<void> {
   await db.delete(projects).where(eq(projects.id, id));
+}
+
+/** The oldest project of a container with this title, compared case-insensitively. */
+export async function findProjectIdByTitle(
+  db: Executor,
+  input: { containerId: string; title: string },
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(
+      and(
+        eq(projects.containerId, input.containerId),
+        sql`lower(${projects.title}) = lower(${input.title})`,
+      ),
+    )
+    .orderBy(projects.createdAt, projects.id)
+    .limit(1);
+  return row?.id ?? null;
 }

@@ -16,10 +16,10 @@ import {
 } from '../workspaces/workspace.service.ts';
 import {
   deleteProjectRow,
+  findProjectIdByTitle,
   findProjectRow,
   insertProject,
   listProjectRows,
-  moveProjectTasks,
   type ProjectFilter,
   updateProjectRow,
 } from './projects.repository.ts';
@@ -126,6 +126,8 @@ export async function findVisibleProject(
   return findProjectRow(db, { id: id.toLowerCase(), workspaceIds: visibleWorkspaceIds(actor) });
 }
 
+export { findProjectIdByTitle };
+
 export async function getProject(db: Executor, actor: Actor, id: string): Promise<Project> {
   const row = await findVisibleProject(db, actor, pathId(id, 'Project'));
   if (!row) throw notFound('Project');
@@ -183,6 +185,18 @@ export async function createProject(
 }
 
 /**
+ * What the items filed under projects (tasks) do when a project changes. Their module imports
+ * projects, never the other way, so `planning/` hands this over.
+ */
+export interface ProjectFollowers {
+  /** The project moved to another container: its items follow it there. */
+  containerChanged(
+    db: Executor,
+    input: { projectId: string; containerId: string; now: number },
+  ): Promise<void>;
+}
+
+/**
  * Partial update. Moving to another container keeps the project in its workspace (a container
  * of another workspace is a 400) and its tasks follow it.
  */
@@ -191,6 +205,7 @@ export async function updateProject(
   actor: Actor,
   id: string,
   patch: ProjectUpdate,
+  followers: ProjectFollowers,
 ): Promise<Project> {
   const projectId = pathId(id, 'Project');
   return db.transaction(async (tx) => {
@@ -237,7 +252,7 @@ export async function updateProject(
     });
     if (!row) throw notFound('Project');
     if (containerId !== undefined && containerId !== existing.containerId) {
-      await moveProjectTasks(tx, { projectId, containerId, now });
+      await followers.containerChanged(tx, { projectId, containerId, now });
     }
     return presentOne(tx, row);
   });

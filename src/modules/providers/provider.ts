@@ -9,10 +9,10 @@ import type { BackgroundJob } from '../inbox/inbox.worker.ts';
 import type { WebhookVerifier } from '../inbox/inbox-intake.ts';
 import type { ConnectionsService } from '../integrations/connections.service.ts';
 import type { ConnectionProvider } from '../integrations/integration.provider.ts';
-import type { Workspace } from '../integrations/integrations.repository.ts';
 import type { ConnectionFields } from '../integrations/integrations.schemas.ts';
 import type { SecretBox } from '../integrations/secret-box.ts';
 import type { ApiStyle } from '../metrics/provider-calls.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 
 /**
  * The one typed contract every provider implements. Each facet is declared by the module

@@ -8,6 +8,7 @@ import type { ItemStore } from '../../automations/automation.effects.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
 import { findConnectionOwner } from '../../integrations/integrations.repository.ts';
+import { workspaceOfRow } from '../../workspaces/workspace.context.ts';
 import type { LinearBackfillRow } from './linear.table.ts';
 import {
   claimBackfill,
@@ -160,10 +161,7 @@ export class LinearBackfillRunner {
     if (!link || !connection) throw new PermanentError('the link or the connection is gone');
     const client = await this.deps.linearClient(backfill.connectionId);
     if (!client) throw new PermanentError('the Linear connection is gone');
-    const workspace = {
-      organisationId: connection.organisationId,
-      userId: connection.organisationId ? null : connection.userId,
-    };
+    const workspace = workspaceOfRow(connection);
     const actingUserId = link.createdByUserId ?? connection.connectedByUserId ?? connection.userId;
     if (!actingUserId) throw new PermanentError('no user to create items as');
 

@@ -6,8 +6,9 @@ import {
   providerFailure,
 } from '../../integrations/connections.service.ts';
 import type { ConnectionGrant } from '../../integrations/integration.provider.ts';
-import { findConnection, type Workspace } from '../../integrations/integrations.repository.ts';
+import { findConnection } from '../../integrations/integrations.repository.ts';
 import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
+import type { Workspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
 import {
   deleteLink,

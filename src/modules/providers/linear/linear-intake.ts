@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db } from '../../../db/database.ts';
 import { parseJsonObject } from '../../../http/raw-body.ts';
 import { webhookBadRequest, webhookUnauthorized } from '../../inbox/inbox.errors.ts';
@@ -24,13 +25,36 @@ interface ResolvedLinearWebhook {
   secret: string;
 }
 
+/**
+ * What makes two Linear deliveries the same event, from signed fields only: `Linear-Delivery`
+ * is not signed (a captured body replayed within the 60 s window under a new header must not
+ * become a second event), and `webhookTimestamp` changes on each of Linear's retries (they
+ * come 1 min, 1 h and 6 h later and must pass the 60 s window). The webhook, the entity, the
+ * action and when it happened (`createdAt`, and the entity's `updatedAt`) stay the same.
+ * Without `createdAt` the signed bytes themselves are the key.
+ */
+export function linearDedupeKey(payload: Record<string, unknown>, body: Buffer): string {
+  const data = objectField(payload.data);
+  const parts = [
+    payload.webhookId,
+    payload.type,
+    payload.action,
+    data?.id,
+    payload.createdAt,
+    data?.updatedAt,
+  ];
+  const hash = createHash('sha256');
+  if (typeof payload.createdAt !== 'string') return hash.update(body).digest('hex');
+  return hash.update(JSON.stringify(parts)).digest('hex');
+}
+
 /** Secrets are cached briefly so that a burst of deliveries costs one insert each. */
 const CACHE_TTL_MS = 30_000;
 
 /**
  * Linear deliveries for the webhooks this server registered: found by the payload's
  * `webhookId`, verified with `Linear-Signature` over the raw bytes, `webhookTimestamp` within
- * 60 s, deduplicated on `Linear-Delivery`.
+ * 60 s, deduplicated on signed fields (`linearDedupeKey`).
  */
 export class LinearWebhookVerifier implements WebhookVerifier {
   readonly #cache = new TtlCache<ResolvedLinearWebhook>(CACHE_TTL_MS);
@@ -94,6 +118,7 @@ export class LinearWebhookVerifier implements WebhookVerifier {
         {
           provider: LINEAR,
           deliveryId,
+          dedupeKey: linearDedupeKey(payload, input.body),
           connectionId: webhook.connectionId,
           eventType: `${type}.${action}`,
           entityType: type,

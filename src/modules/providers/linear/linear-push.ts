@@ -150,10 +150,9 @@ export class LinearPushRunner {
           {
             db: tx,
             store: this.deps.store,
-            workspace: {
-              organisationId: ctx.organisationId,
-              userId: ctx.organisationId ? null : ctx.actingUserId,
-            },
+            workspace: ctx.organisationId
+              ? { organisationId: ctx.organisationId, userId: null }
+              : { organisationId: null, userId: ctx.actingUserId },
             actingUserId: ctx.actingUserId,
             versionAt,
             dryRun: false,

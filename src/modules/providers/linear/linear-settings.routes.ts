@@ -8,8 +8,8 @@ import {
   ms,
   settingsSecurity as security,
   settingsTags as tags,
-  workspaceOf,
 } from '../../integrations/integration-settings.routes.ts';
+import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
 import {
   linearLinkBody,
@@ -50,7 +50,7 @@ export function linearSettingsRoutes(
         },
       },
       async (request, reply) => {
-        const { workspace, userId } = workspaceOf(request);
+        const { workspace, userId } = sessionWorkspace(request);
         await linear.connectApiKey({ workspace, userId, apiKey: request.body.apiKey });
         return reply.code(201).send({ data: await connectionView(workspace, LINEAR) });
       },
@@ -69,7 +69,7 @@ export function linearSettingsRoutes(
           },
         },
       },
-      async (request) => ({ data: await linear.listTeams(workspaceOf(request).workspace) }),
+      async (request) => ({ data: await linear.listTeams(sessionWorkspace(request).workspace) }),
     );
 
     r.get(
@@ -86,7 +86,7 @@ export function linearSettingsRoutes(
         },
       },
       async (request) => {
-        const links = await linear.listLinks(workspaceOf(request).workspace);
+        const links = await linear.listLinks(sessionWorkspace(request).workspace);
         return {
           data: links.map((l) => ({
             containerId: l.containerId,
@@ -121,7 +121,7 @@ export function linearSettingsRoutes(
         },
       },
       async (request) => {
-        const { workspace, userId } = workspaceOf(request);
+        const { workspace, userId } = sessionWorkspace(request);
         const result = await linear.linkContainer({
           workspace,
           userId,
@@ -162,7 +162,7 @@ export function linearSettingsRoutes(
       },
       async (request) => {
         await linear.unlinkContainer({
-          workspace: workspaceOf(request).workspace,
+          workspace: sessionWorkspace(request).workspace,
           containerId: request.params.containerId,
         });
         return { data: { containerId: request.params.containerId, deleted: true as const } };
@@ -183,7 +183,7 @@ export function linearSettingsRoutes(
           },
         },
       },
-      async (request) => ({ data: await linear.reconcile(workspaceOf(request).workspace) }),
+      async (request) => ({ data: await linear.reconcile(sessionWorkspace(request).workspace) }),
     );
   };
 }

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../automations/automation.event.ts';
-import { toCalendarDate } from '../../automations/automation.rules.ts';
+import { toCalendarDate } from '../../automations/automation.templates.ts';
 import type { ProjectStatus } from '../../projects/projects.table.ts';
 import type { TaskBucket } from '../../tasks/tasks.table.ts';
 import { LINEAR } from './linear.id.ts';

@@ -1,8 +1,10 @@
 import {
+  createLinked,
   type Effect,
   type EffectChange,
   type EffectContext,
   keyFor,
+  recordExternalItem,
 } from '../../automations/automation.effects.ts';
 import type { ExternalRef } from '../../automations/automation.event.ts';
 import {
@@ -86,49 +88,50 @@ async function applySync(
   // From here on: create or update. An event newer than a tombstone means the issue was
   // restored, so it syncs again.
 
+  // Linear is the source of truth: an item deleted in MONOid while its Linear item lives is
+  // recreated (its update finds nothing), and every update rewrites the synced fields.
+  const upsert = async (
+    update: (id: string) => Promise<boolean>,
+    create: () => Promise<string>,
+  ) => {
+    const updated = existingId !== null && (await update(existingId));
+    if (existingId && updated) {
+      await recordExternalItem(ctx, key, existingId);
+      return { id: existingId, change: 'updated' as EffectChange };
+    }
+    const id = await createLinked(ctx, {
+      key,
+      ref: { ...input.ref, title: plan.fields.title },
+      itemType,
+      linkContainerId: containerId,
+      create,
+    });
+    return { id, change: 'created' as EffectChange };
+  };
+  const described = (): SyncResult => {
+    effects.push({
+      action,
+      itemType,
+      itemId: existingId,
+      change: existingId ? 'would_update' : 'would_create',
+      detail: plan.fields.title,
+    });
+    return { effects, stale: false };
+  };
+
   if (plan.kind === 'upsert_project') {
     const f = plan.fields;
-    if (ctx.dryRun) {
-      effects.push({
-        action,
-        itemType,
-        itemId: existingId,
-        change: existingId ? 'would_update' : 'would_create',
-        detail: f.title,
-      });
-      return { effects, stale: false };
-    }
-    let id = existingId;
-    let change: EffectChange = 'updated';
-    if (
-      !id ||
-      !(await ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, id, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-      }))
-    ) {
-      id = await ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
-        title: f.title,
-        description: f.description,
-        status: f.status,
-        containerId,
-      });
-      change = 'created';
-      await ctx.store.linkExternal(ctx.db, {
-        ...input.ref,
-        title: f.title,
-        entityType: 'project',
-        entityId: id,
-        containerId,
-      });
-    }
-    await upsertExternalItem(ctx.db, {
-      ...key,
-      itemId: id,
-      versionAt: ctx.versionAt,
-      removed: false,
-    });
+    if (ctx.dryRun) return described();
+    const fields = { title: f.title, description: f.description, status: f.status };
+    const { id, change } = await upsert(
+      (existing) =>
+        ctx.store.updateProject(ctx.db, ctx.workspace, ctx.actingUserId, existing, fields),
+      () =>
+        ctx.store.createProject(ctx.db, ctx.workspace, ctx.actingUserId, {
+          ...fields,
+          containerId,
+        }),
+    );
     effects.push({ action, itemType, itemId: id, change, detail: f.title });
     return { effects, stale: false };
   }
@@ -147,16 +150,7 @@ async function applySync(
     input.organisationId && f.assigneeEmail
       ? await ctx.store.findMemberByEmail(ctx.db, input.organisationId, f.assigneeEmail)
       : null;
-  if (ctx.dryRun) {
-    effects.push({
-      action,
-      itemType,
-      itemId: existingId,
-      change: existingId ? 'would_update' : 'would_create',
-      detail: f.title,
-    });
-    return { effects, stale: false };
-  }
+  if (ctx.dryRun) return described();
   const synced = {
     title: f.title,
     notes: f.notes,
@@ -170,30 +164,15 @@ async function applySync(
   const fields = existingId
     ? await yieldToLocalChanges(ctx.db, existingId, ctx.versionAt, synced)
     : synced;
-  let id = existingId;
-  let change: EffectChange = 'updated';
-  // Linear is the source of truth: a task deleted in MONOid while its issue lives is recreated.
-  if (!id || !(await ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, id, fields))) {
-    id = await ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-      ...synced,
-      doDate: null,
-      containerId,
-    });
-    change = 'created';
-    await ctx.store.linkExternal(ctx.db, {
-      ...input.ref,
-      title: f.title,
-      entityType: 'task',
-      entityId: id,
-      containerId,
-    });
-  }
-  await upsertExternalItem(ctx.db, {
-    ...key,
-    itemId: id,
-    versionAt: ctx.versionAt,
-    removed: false,
-  });
+  const { id, change } = await upsert(
+    (existing) => ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existing, fields),
+    () =>
+      ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
+        ...synced,
+        doDate: null,
+        containerId,
+      }),
+  );
   effects.push({ action, itemType, itemId: id, change, detail: f.title });
   return { effects, stale: false };
 }

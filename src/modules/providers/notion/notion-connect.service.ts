@@ -8,10 +8,11 @@ import {
   providerFailure,
 } from '../../integrations/connections.service.ts';
 import type { ConnectionGrant } from '../../integrations/integration.provider.ts';
-import { findConnectionById, type Workspace } from '../../integrations/integrations.repository.ts';
+import { findConnectionById } from '../../integrations/integrations.repository.ts';
 import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
+import type { Workspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
 import {
   createNotionClient,

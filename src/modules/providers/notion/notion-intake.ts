@@ -125,6 +125,7 @@ export class NotionWebhookVerifier implements WebhookVerifier {
       events: verified.map((t) => ({
         provider: NOTION,
         deliveryId: eventId,
+        dedupeKey: eventId,
         connectionId: t.connectionId,
         eventType: type,
         entityType: stringField(entity?.type, 100),

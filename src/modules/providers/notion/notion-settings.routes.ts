@@ -8,8 +8,8 @@ import {
   ms,
   settingsSecurity as security,
   settingsTags as tags,
-  workspaceOf,
 } from '../../integrations/integration-settings.routes.ts';
+import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
 import { notionVerificationSchema } from './notion.schemas.ts';
 import type { NotionConnectService } from './notion-connect.service.ts';
@@ -39,7 +39,7 @@ export function notionSettingsRoutes(
         },
       },
       async (request, reply) => {
-        const { workspace, userId } = workspaceOf(request);
+        const { workspace, userId } = sessionWorkspace(request);
         await notion.connectToken({ workspace, userId, token: request.body.token });
         return reply.code(201).send({ data: await connectionView(workspace, NOTION) });
       },
@@ -61,7 +61,7 @@ export function notionSettingsRoutes(
       },
       async (request) => {
         const connection = await app.integrations.connections.requireConnection(
-          workspaceOf(request).workspace,
+          sessionWorkspace(request).workspace,
           NOTION,
         );
         return {
@@ -93,7 +93,7 @@ export function notionSettingsRoutes(
         },
       },
       async (request) => {
-        const { workspace } = workspaceOf(request);
+        const { workspace } = sessionWorkspace(request);
         await notion.confirmVerification({
           workspace,
           verificationToken: request.body.verificationToken,
