@@ -149,6 +149,8 @@ export const configSchema = z.object({
   API_KEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   API_KEY_HASH_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(256),
   API_KEY_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  API_KEY_ID_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+  API_KEY_COLD_VERIFY_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000).default(4),
   API_KEY_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
