@@ -7,6 +7,7 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
@@ -123,6 +124,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  acceptEmptyJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -153,7 +153,7 @@ describe('organisations, categories, labels, routine blocks, reviews, daily note
         endTime: '10:00',
         name: null,
         blockType: null,
-        dayOfWeek: null,
+        dayOfWeek: 1, // the date's, derived
       });
       const byDate = dataOf<Item[]>(
         await alice.request('GET', '/api/v1/routine_blocks?date=2026-12-07'),
@@ -163,6 +163,42 @@ describe('organisations, categories, labels, routine blocks, reviews, daily note
         await alice.request('GET', `/api/v1/routine_blocks?templateId=${tpl._id}`),
       );
       expect(byTemplate.map((b) => b._id)).toEqual([override._id]);
+      // The reference's example carries dayOfWeek with date and templateId: override fields
+      // win, and a dayOfWeek that agrees with the date is accepted.
+      const referenceExample = dataOf<Item>(
+        await alice.request('POST', '/api/v1/routine_blocks', {
+          templateId: tpl._id,
+          date: '2026-12-14',
+          dayOfWeek: 1,
+          startTime: '09:30',
+          endTime: '11:00',
+          name: 'Deep Work (late start)',
+        }),
+        201,
+      );
+      expect(referenceExample).toMatchObject({
+        templateId: tpl._id,
+        date: '2026-12-14',
+        dayOfWeek: 1,
+        startTime: '09:30',
+      });
+      const contradiction = await alice.request('POST', '/api/v1/routine_blocks', {
+        templateId: tpl._id,
+        date: '2026-12-15',
+        dayOfWeek: 1,
+      });
+      expect(contradiction.statusCode).toBe(400);
+      expect(contradiction.json().errors.map((e: { path: string }) => e.path)).toEqual([
+        'body.dayOfWeek',
+        'body.date',
+      ]);
+      expect(contradiction.json().detail).toMatch(/dayOfWeek.*Monday.*2026-12-15.*Tuesday/);
+      const patchContradiction = await alice.request(
+        'PATCH',
+        `/api/v1/routine_blocks/${referenceExample._id}`,
+        { dayOfWeek: 3 },
+      );
+      expect(patchContradiction.statusCode).toBe(400);
       const bad = [
         { dayOfWeek: 1, startTime: '09:10', endTime: '10:00', name: 'x' },
         { dayOfWeek: 1, startTime: '09:00', endTime: '09:00', name: 'x' },

@@ -26,3 +26,30 @@ export function timeErrors(
     errors.push({ path: 'endTime', message: 'must be at least 15 minutes after startTime' });
   return errors;
 }
+
+const weekdayNames = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** The day of the week of a YYYY-MM-DD date, 0 = Sunday … 6 = Saturday (the contract's). */
+export function dayOfWeekOf(date: string): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay();
+}
+
+/**
+ * An override is placed by its date; a `dayOfWeek` sent with it is redundant and accepted
+ * only when it agrees. Field errors naming both when it does not, or none.
+ */
+export function dayOfWeekErrors(
+  dayOfWeek: number | null | undefined,
+  date: string,
+): Array<{ path: string; message: string }> {
+  if (dayOfWeek === null || dayOfWeek === undefined) return [];
+  const actual = dayOfWeekOf(date);
+  if (dayOfWeek === actual) return [];
+  return [
+    {
+      path: 'dayOfWeek',
+      message: `is ${dayOfWeek} (${weekdayNames[dayOfWeek]}) but date ${date} is a ${weekdayNames[actual]} (${actual})`,
+    },
+    { path: 'date', message: `is a ${weekdayNames[actual]} (${actual}), not day ${dayOfWeek}` },
+  ];
+}

@@ -30,7 +30,7 @@ export const routineBlockSchema = z
   .meta({
     id: 'RoutineBlock',
     description:
-      'A weekly template block (`dayOfWeek`, 0 = Sunday … 6 = Saturday) or a per-date override (`date` + `templateId`; null fields are inherited from the template). `routine` blocks take tasks, `schedule` blocks (wake, meals) do not.',
+      'A weekly template block (`dayOfWeek`, 0 = Sunday … 6 = Saturday) or a per-date override (`date` + `templateId`; null fields are inherited from the template, and `dayOfWeek` is the date’s). `routine` blocks take tasks, `schedule` blocks (wake, meals) do not.',
   });
 export type RoutineBlock = z.infer<typeof routineBlockSchema>;
 
@@ -69,6 +69,8 @@ export const routineBlockCreateSchema = z
   .object({ ...fields, organisationId: organisationIdInput.optional() })
   .meta({
     id: 'RoutineBlockCreate',
+    description:
+      'A template: `dayOfWeek`, `startTime`, `endTime`. An override: `date` + `templateId` and the fields that differ from the template. Override fields win: a body with `date` or `templateId` is an override, and a `dayOfWeek` sent with it must be the date’s day of the week (else 400 naming both); it is not stored.',
     example: {
       dayOfWeek: 1,
       startTime: '09:00',

@@ -22,7 +22,7 @@ import {
   listRoutineBlockRows,
   updateRoutineBlockRow,
 } from './routine-blocks.repository.ts';
-import { timeErrors } from './routine-blocks.rules.ts';
+import { dayOfWeekErrors, dayOfWeekOf, timeErrors } from './routine-blocks.rules.ts';
 import type {
   RoutineBlock,
   RoutineBlockCreate,
@@ -37,7 +37,8 @@ function present(r: RoutineBlockRow): RoutineBlock {
     userId: r.userId,
     organisationId: r.organisationId,
     templateId: r.templateId,
-    dayOfWeek: r.dayOfWeek,
+    // An override's day is its date's (derived, not stored).
+    dayOfWeek: r.dayOfWeek ?? (r.date ? dayOfWeekOf(r.date) : null),
     date: r.date,
     startTime: r.startTime,
     endTime: r.endTime,
@@ -119,8 +120,11 @@ async function resolveBlock(
   const pick = <K extends keyof RoutineBlockUpdate & keyof RoutineBlockRow>(key: K) =>
     (body[key] !== undefined ? body[key] : existing?.[key]) ?? null;
   const templateIdRaw = pick('templateId') as string | null;
-  const dayOfWeek = pick('dayOfWeek') as number | null;
   const date = pick('date') as string | null;
+  // Override fields win: a body with `date` or `templateId` describes an override, placed by
+  // its date; a `dayOfWeek` sent along must agree with that date and is not stored.
+  const isOverride = date !== null || templateIdRaw !== null;
+  const dayOfWeek = isOverride ? null : (pick('dayOfWeek') as number | null);
   const explicitOrg =
     'organisationId' in body
       ? await organisationForWrite(tx, actor, body.organisationId)
@@ -128,9 +132,12 @@ async function resolveBlock(
 
   let workspaceId = existing?.workspaceId ?? workspaceKey(actor, explicitOrg ?? null);
   let template: RoutineBlockRow | undefined;
-  if (dayOfWeek !== null) {
-    if (date !== null || templateIdRaw !== null) {
-      throw invalidReference('dayOfWeek', 'a template block has no date or templateId');
+  if (!isOverride) {
+    if (dayOfWeek === null) {
+      throw invalidReference(
+        'dayOfWeek',
+        'a block needs dayOfWeek (template) or date and templateId (override)',
+      );
     }
   } else {
     if (date === null || templateIdRaw === null) {
@@ -141,6 +148,8 @@ async function resolveBlock(
         },
       ]);
     }
+    const contradiction = dayOfWeekErrors(body.dayOfWeek, date);
+    if (contradiction.length > 0) throw invalidFields(contradiction);
     template = isUuid(templateIdRaw)
       ? await findRoutineBlockRow(tx, {
           id: templateIdRaw.toLowerCase(),
