@@ -7,12 +7,13 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { registerErrorHandling } from './http/error-handler.ts';
+import { registerInputGuard } from './http/input-guard.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
-import { registerSecurityHeaders, registerSettingsCors } from './http/security.ts';
+import { registerSecurityHeaders, registerSettingsCors, trustedProxies } from './http/security.ts';
 import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -75,7 +76,7 @@ export async function buildApp(
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustedProxies(config.TRUST_PROXY),
     // Bounds for slow or hostile clients; Node's own defaults are looser.
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
@@ -124,6 +125,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerInputGuard(app); // NUL in any field → 400 before Postgres sees it
   acceptEmptyJsonBodies(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

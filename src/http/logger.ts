@@ -13,6 +13,33 @@ export const redactedHeaders = [
   'x-api-key',
 ] as const;
 
+/**
+ * A failed query's error carries its parameters (drizzle: `params` and "params: ..." in the
+ * message), and a Postgres data exception quotes the offending value; either may be anything a
+ * client sent. Errors are logged without them (security finding 5): type, code, message and
+ * stack with the parameters and quoted values cut, and the same for causes.
+ */
+export function loggableError(
+  err: Error,
+  depth = 0,
+): { [key: string]: unknown; type: string; message: string; stack: string } {
+  const withoutParams = (text: string) =>
+    text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [Redacted]');
+  const { code } = err as { code?: unknown };
+  // Postgres data exceptions (class 22) quote the offending value after a colon.
+  const dataException = typeof code === 'string' && code.startsWith('22');
+  const message = dataException ? `${err.message.split(':')[0]}: [Redacted]` : err.message;
+  return {
+    type: err.name,
+    message: withoutParams(message),
+    stack: dataException ? '' : withoutParams(err.stack ?? ''),
+    ...(code !== undefined ? { code } : {}),
+    ...(err.cause instanceof Error && depth < 5
+      ? { cause: loggableError(err.cause, depth + 1) }
+      : {}),
+  };
+}
+
 export function loggerOptions(
   config: Config,
   stream?: Writable,
@@ -34,6 +61,7 @@ export function loggerOptions(
       censor: '[Redacted]',
     },
     serializers: {
+      err: loggableError,
       req(request: {
         method: string;
         url: string;

@@ -40,3 +40,14 @@ export async function registerSettingsCors(scope: FastifyInstance, config: Confi
     maxAge: 600,
   });
 }
+
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY (config.ts parses it). A hop count becomes the
+ * function proxy-addr builds for one (Fastify's types have no number form).
+ */
+export function trustedProxies(
+  setting: false | number | string[],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
