@@ -18,6 +18,7 @@ import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
+import { leakReportRoutes } from './modules/api-keys/leak-report.routes.ts';
 import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
 import { integrationsWebhookNeeds } from './modules/automations/automation.webhook-needs.ts';
 import { automationsPlugin } from './modules/automations/automations.plugin.ts';
@@ -232,6 +233,7 @@ export async function buildApp(
       await webhooks.register(clerkWebhookRoutes, { prefix: '/clerk' });
       await webhooks.register(linearWebhookRoutes, { prefix: '/linear' });
       await webhooks.register(notionWebhookRoutes, { prefix: '/notion' });
+      await webhooks.register(leakReportRoutes, { prefix: '/github/secret-scanning' });
     },
     { prefix: '/webhooks' },
   );

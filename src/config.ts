@@ -104,6 +104,13 @@ export const configSchema = z.object({
   ),
   AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
+  // Provider token lifecycle and budgets (modules/providers): see docs/integrations.md.
+  PROVIDER_TOKEN_REFRESH_MARGIN_MS: z.coerce.number().int().min(0).default(300_000),
+  PROVIDER_INTERACTIVE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  PROVIDER_BACKGROUND_MAX_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
+  PROVIDER_RATE_LIMIT_JITTER_MS: z.coerce.number().int().min(0).default(1_000),
+  LINEAR_RATE_LIMIT_LOW_REQUESTS: z.coerce.number().int().min(0).default(10),
+  LINEAR_RATE_LIMIT_LOW_COMPLEXITY: z.coerce.number().int().min(0).default(10_000),
   METRICS_ENABLED: booleanFlag.default(true),
   METRICS_TOKEN: z.preprocess(
     (value) => (value === '' ? undefined : value),
@@ -188,6 +195,18 @@ export const configSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),
   ADDRESS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(300),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60_000),
+  // Leaked-key reports (GitHub secret scanning): see docs/api-keys.md.
+  GITHUB_SECRET_SCANNING_KEYS_URL: z
+    .url()
+    .default('https://api.github.com/meta/public_keys/secret_scanning'),
+  GITHUB_SECRET_SCANNING_KEYS_REFETCH_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000),
+  // Security log: see docs/security-log.md.
+  SECURITY_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   // Integrations (Linear, Notion): see docs/integrations.md.
   ENCRYPTION_KEY: optionalString,
   LINEAR_API_URL: z.url().default('https://api.linear.app/graphql'),

@@ -15,6 +15,8 @@ export * from '../modules/identity/identity.table.ts';
 export * from '../modules/integrations/integrations.table.ts';
 export * from '../modules/labels/labels.table.ts';
 export * from '../modules/projects/projects.table.ts';
+export * from '../modules/providers/budget/provider-budget.table.ts';
 export * from '../modules/reviews/reviews.table.ts';
 export * from '../modules/routine-blocks/routine-blocks.table.ts';
+export * from '../modules/security-log/security-log.table.ts';
 export * from '../modules/tasks/tasks.table.ts';

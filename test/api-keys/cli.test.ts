@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.ts';
 import { findEmbeddedServer } from '../../src/db/embedded-access.ts';
 import { buildTestApp, LogCapture, type TestApp, testConfig } from '../helpers/app.ts';
 import { testPostgresUrl } from '../helpers/database.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -35,15 +36,6 @@ async function cli(args: string[], env: Record<string, string>): Promise<CliResu
 
 const me = (t: { inject: TestApp['app']['inject'] }, key: string) =>
   t.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${key}` } });
-
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('operator CLI on the embedded database', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'monoid-cli-'));

@@ -1,21 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.ts';
 import { apiKeys } from '../../src/db/schema.ts';
 import { revokeApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-
-/** Polls until `check` passes or `ms` elapse; the assertion is on the outcome, not the time. */
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return check();
-}
+import { createTestDatabase, secondHandle, type TestDatabase } from '../helpers/database.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('a second instance on the same database sees revocations (LISTEN/NOTIFY)', () => {
   let db: TestDatabase;
@@ -29,19 +19,13 @@ describe('a second instance on the same database sees revocations (LISTEN/NOTIFY
     db = await createTestDatabase();
     // On Postgres the second instance has its own pool and its own LISTEN connection, as a
     // second process would; the embedded engine allows one process, so there they share it.
-    second = db.url
-      ? {
-          database: await openDatabase({ url: db.url, poolSize: 2 }),
-          url: db.url,
-          destroy: async () => undefined,
-        }
-      : { ...db, destroy: async () => undefined };
+    second = await secondHandle(db);
     a = await buildTestApp({ db, env });
     b = await buildTestApp({ db: second, env });
   });
   afterAll(async () => {
     await b.close();
-    if (db.url) await second.database.close();
+    await second.destroy();
     await a.close();
     await db.destroy();
   });

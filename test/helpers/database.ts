@@ -61,3 +61,14 @@ export async function createTestDatabase(
     },
   };
 }
+
+/**
+ * A second handle on the same test database, as a second server process would have: its own
+ * pool and LISTEN connection on Postgres; the same handle on the embedded engine (one process).
+ * Its `destroy` closes only what it opened.
+ */
+export async function secondHandle(db: TestDatabase): Promise<TestDatabase> {
+  if (!db.url) return { ...db, destroy: async () => undefined };
+  const database = await openDatabase({ url: db.url, poolSize: 2 });
+  return { database, url: db.url, destroy: () => database.close() };
+}

@@ -302,11 +302,23 @@ export class ApiKeyVerifier {
    * notification arrives (or 10 s pass), and queues the NOTIFY in the transaction, so that
    * Postgres delivers it to every instance, this one included, exactly when it commits.
    */
-  async invalidateOnCommit(tx: Executor, target: Invalidation): Promise<void> {
-    const token = encodeInvalidation(target);
-    this.held.set(token, this.now() + 10_000);
-    this.invalidateLocal(target);
-    await tx.execute(sql`select pg_notify(${INVALIDATION_CHANNEL}, ${token})`);
+  async invalidateOnCommit(
+    tx: Executor,
+    target: Invalidation | readonly Invalidation[],
+  ): Promise<void> {
+    const targets = Array.isArray(target) ? target : [target as Invalidation];
+    if (targets.length === 0) return;
+    const tokens = targets.map(encodeInvalidation);
+    const until = this.now() + 10_000;
+    for (const token of tokens) this.held.set(token, until);
+    this.invalidateLocal(targets);
+    const values = sql.join(
+      tokens.map((t) => sql`(${t})`),
+      sql`, `,
+    );
+    await tx.execute(
+      sql`select pg_notify(${INVALIDATION_CHANNEL}, v.t) from (values ${values}) as v(t)`,
+    );
   }
 
   private isHeld(key: VerifiedKey): boolean {
@@ -322,10 +334,17 @@ export class ApiKeyVerifier {
   }
 
   /** Drops cached entries now, in this process. Call after the change has committed. */
-  invalidateLocal(target: Invalidation): void {
+  invalidateLocal(target: Invalidation | readonly Invalidation[]): void {
     this.epoch++;
+    const targets = Array.isArray(target) ? target : [target as Invalidation];
+    const keyIds = new Set<string>();
+    const userIds = new Set<string>();
+    for (const t of targets) {
+      if ('keyId' in t) keyIds.add(t.keyId);
+      else userIds.add(t.userId);
+    }
     const matches = (entry: { keyId: string; userId: string }) =>
-      'keyId' in target ? entry.keyId === target.keyId : entry.userId === target.userId;
+      keyIds.has(entry.keyId) || userIds.has(entry.userId);
     for (const [digest, entry] of this.cache) if (matches(entry)) this.cache.delete(digest);
     for (const [digest, entry] of this.recentlyVerified) {
       if (matches(entry)) this.recentlyVerified.delete(digest);

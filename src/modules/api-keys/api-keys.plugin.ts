@@ -4,11 +4,14 @@ import { clientAddress, createLimiter } from '../../http/rate-limit.ts';
 import { ApiKeyHasher } from './api-key.hasher.ts';
 import { ApiKeyVerifier } from './api-key.verifier.ts';
 import { type ApiKeyServiceDeps, revokeUserApiKeysInTransaction } from './api-keys.service.ts';
+import { GithubPublicKeys } from './github-public-keys.ts';
 
 /** Per-app API-key machinery, shared by the /api/v1 auth hook, settings routes and hooks. */
 export interface ApiKeysRuntime {
   hasher: ApiKeyHasher;
   verifier: ApiKeyVerifier;
+  /** GitHub's secret-scanning signing keys (leak reports). */
+  githubKeys: GithubPublicKeys;
   /** Dependencies for the functions of api-keys.service.ts. */
   deps: ApiKeyServiceDeps;
 }
@@ -65,7 +68,11 @@ export const apiKeysPlugin = fp(
       invalidate: (target) => verifier.invalidate(target),
       now: () => verifier.now(),
     };
-    app.decorate('apiKeys', { hasher, verifier, deps });
+    const githubKeys = new GithubPublicKeys({
+      url: config.GITHUB_SECRET_SCANNING_KEYS_URL,
+      refetchMs: config.GITHUB_SECRET_SCANNING_KEYS_REFETCH_MS,
+    });
+    app.decorate('apiKeys', { hasher, verifier, githubKeys, deps });
 
     // Deleting a user (Clerk webhook) revokes all their keys, in the webhook's transaction.
     if (app.hasDecorator('identityHooks')) {

@@ -177,3 +177,55 @@ export async function listOrganisationsByIds(db: Executor, ids: readonly string[
     .from(organisations)
     .where(inArray(organisations.id, [...ids]));
 }
+
+export interface KeyForLeakCheck {
+  id: string;
+  publicId: string;
+  userId: string;
+  secretHash: string;
+  workspaceId: string | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** The keys named by a batch of public ids (a leak report), in one query. */
+export async function findKeysByPublicIds(
+  db: Executor,
+  publicIds: readonly string[],
+): Promise<KeyForLeakCheck[]> {
+  if (publicIds.length === 0) return [];
+  return db
+    .select({
+      id: apiKeys.id,
+      publicId: apiKeys.publicId,
+      userId: apiKeys.userId,
+      secretHash: apiKeys.secretHash,
+      workspaceId: apiKeys.workspaceId,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(inArray(apiKeys.publicId, [...publicIds]));
+}
+
+/**
+ * Revokes a batch of keys, each with its own reason, in one statement; keys already revoked
+ * keep their first time and reason. Returns the ids it revoked.
+ */
+export async function revokeMany(
+  db: Executor,
+  input: { at: Date; keys: ReadonlyArray<{ id: string; reason: string }> },
+): Promise<string[]> {
+  if (input.keys.length === 0) return [];
+  const values = sql.join(
+    input.keys.map((k) => sql`(${k.id}::uuid, ${k.reason}::text)`),
+    sql`, `,
+  );
+  const result = (await db.execute(sql`
+    update ${apiKeys} as k
+       set revoked_at = ${input.at.toISOString()}::timestamptz, revoke_reason = v.reason
+      from (values ${values}) as v(id, reason)
+     where k.id = v.id and k.revoked_at is null
+    returning k.id::text as id`)) as unknown as { rows: Array<{ id: string }> };
+  return result.rows.map((r) => r.id);
+}

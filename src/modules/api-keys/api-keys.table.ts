@@ -1,4 +1,12 @@
-import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { Scope } from '../../http/auth-context.ts';
 import { users } from '../identity/identity.table.ts';
 
@@ -29,11 +37,29 @@ export const apiKeys = pgTable(
     replacedById: uuid('replaced_by_id'),
     /** Set on the new key when it was issued by a roll: the key it replaced. */
     rolledFromId: uuid('rolled_from_id'),
+    /**
+     * The one workspace the key may reach: the owner's user id (personal) or an organisation
+     * id; null for an unbound key (every workspace its owner reaches).
+     */
+    workspaceId: uuid('workspace_id'),
   },
   (t) => [
     uniqueIndex('api_keys_public_id_key').on(t.publicId),
     index('api_keys_user_idx').on(t.userId, t.createdAt),
   ],
+);
+
+/** Addresses each key has been used from (first sighting goes to the security log). */
+export const apiKeyAddresses = pgTable(
+  'api_key_addresses',
+  {
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    address: text('address').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.address] })],
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

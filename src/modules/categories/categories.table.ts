@@ -1,5 +1,4 @@
-import { index, pgTable, text } from 'drizzle-orm/pg-core';
-import { workspaceColumns } from '../workspaces/workspace.columns.ts';
+import { type TagRow, tagTable } from '../tags/tags.table.ts';
 
 export const categoryEntityTypes = [
   'project',
@@ -9,23 +8,5 @@ export const categoryEntityTypes = [
 ] as const;
 export type CategoryEntityType = (typeof categoryEntityTypes)[number];
 
-export const categories = pgTable(
-  'categories',
-  {
-    ...workspaceColumns(),
-    name: text('name').notNull(),
-    color: text('color'),
-    entityType: text('entity_type', { enum: categoryEntityTypes }).notNull(),
-  },
-  (t) => [
-    index('categories_ws_order_idx').on(t.workspaceId, t.updatedAt.desc().nullsFirst(), t.id),
-    index('categories_ws_type_idx').on(
-      t.workspaceId,
-      t.entityType,
-      t.updatedAt.desc().nullsFirst(),
-      t.id,
-    ),
-  ],
-);
-
-export type CategoryRow = typeof categories.$inferSelect;
+export const categories = tagTable('categories', categoryEntityTypes);
+export type CategoryRow = TagRow<typeof categoryEntityTypes>;

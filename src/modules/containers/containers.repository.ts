@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
-import { projects } from '../projects/projects.table.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type ContainerRow, containers } from './containers.table.ts';
 
@@ -48,15 +47,6 @@ export async function updateContainerRow(
 ): Promise<ContainerRow | undefined> {
   const rows = await db.update(containers).set(values).where(eq(containers.id, id)).returning();
   return rows[0];
-}
-
-export async function containerHasProjects(db: Executor, id: string): Promise<boolean> {
-  const rows = await db
-    .select({ id: projects.id })
-    .from(projects)
-    .where(eq(projects.containerId, id))
-    .limit(1);
-  return rows.length > 0;
 }
 
 export async function deleteContainerRow(db: Executor, id: string): Promise<void> {

@@ -3,6 +3,7 @@ import { conflict, notFound } from '../../http/errors.ts';
 import { linksByEntity, removeExternalLinksOf } from '../external-links/external-links.service.ts';
 import {
   type Actor,
+  isForeignKeyViolation,
   nowMs,
   organisationForWrite,
   pathId,
@@ -11,7 +12,6 @@ import {
   workspacesForFilter,
 } from '../workspaces/workspace.service.ts';
 import {
-  containerHasProjects,
   deleteContainerRow,
   findContainerRow,
   insertContainer,
@@ -115,20 +115,27 @@ export async function updateContainer(
   return presentOne(db, row);
 }
 
-/** Deletes a container; one that still holds projects is a 409 (move or delete them first). */
+/**
+ * Deletes a container; one that still holds projects is a 409 (move or delete them first).
+ * The projects module answers whether it does: its foreign key refuses the delete.
+ */
 export async function deleteContainer(db: Executor, actor: Actor, id: string): Promise<void> {
   const containerId = pathId(id, 'Container');
-  await db.transaction(async (tx) => {
-    const existing = await findContainerRow(tx, {
-      id: containerId,
-      workspaceIds: visibleWorkspaceIds(actor),
-      forUpdate: true,
+  await db
+    .transaction(async (tx) => {
+      const existing = await findContainerRow(tx, {
+        id: containerId,
+        workspaceIds: visibleWorkspaceIds(actor),
+        forUpdate: true,
+      });
+      if (!existing) throw notFound('Container');
+      await removeExternalLinksOf(tx, 'container', containerId);
+      await deleteContainerRow(tx, containerId);
+    })
+    .catch((err: unknown) => {
+      if (isForeignKeyViolation(err)) {
+        throw conflict('The container still holds projects; move or delete them first.');
+      }
+      throw err;
     });
-    if (!existing) throw notFound('Container');
-    if (await containerHasProjects(tx, containerId)) {
-      throw conflict('The container still holds projects; move or delete them first.');
-    }
-    await removeExternalLinksOf(tx, 'container', containerId);
-    await deleteContainerRow(tx, containerId);
-  });
 }

@@ -21,10 +21,13 @@ export const connectionAuthTypes = ['oauth', 'api_key', 'internal_token'] as con
 export type ConnectionAuthType = (typeof connectionAuthTypes)[number];
 
 /**
- * `active`: the token works as far as we know. `error`: the last provider call failed with
- * an authentication error (revoked token, uninstalled app); an admin must reconnect.
+ * `active`: the token works as far as we know. `error`: the last provider call or the
+ * reconciler failed (see `last_error`); it clears on the next success.
+ * `reauthorization_required`: the provider refused the credentials or the refresh token
+ * (`invalid_grant`); `last_error` says why. Calls stop, deliveries keep being stored, and an
+ * admin reconnecting (same provider workspace) makes the connection `active` again.
  */
-export const connectionStatuses = ['active', 'error'] as const;
+export const connectionStatuses = ['active', 'error', 'reauthorization_required'] as const;
 export type ConnectionStatus = (typeof connectionStatuses)[number];
 
 /**
@@ -49,6 +52,8 @@ export const integrationConnections = pgTable(
     accessTokenEnc: text('access_token_enc').notNull(),
     refreshTokenEnc: text('refresh_token_enc'),
     tokenExpiresAt: timestamp('token_expires_at', { withTimezone: true }),
+    /** When the current access token was obtained (refresh bookkeeping: its lifetime). */
+    tokenIssuedAt: timestamp('token_issued_at', { withTimezone: true }),
     scopes: text('scopes'),
     /** Linear organization id / Notion workspace id (Notion events are routed by it). */
     externalWorkspaceId: text('external_workspace_id'),

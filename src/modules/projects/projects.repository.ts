@@ -2,7 +2,6 @@ import { and, arrayContains, asc, desc, eq, gte, lte, type SQL, sql } from 'driz
 import type { Executor } from '../../db/database.ts';
 import { hasLinkCondition } from '../external-links/external-links.repository.ts';
 import type { ExternalProvider } from '../external-links/external-links.table.ts';
-import { tasks } from '../tasks/tasks.table.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type ProjectRow, type ProjectStatus, projects } from './projects.table.ts';
 
@@ -86,17 +85,6 @@ export async function updateProjectRow(
 ): Promise<ProjectRow | undefined> {
   const rows = await db.update(projects).set(values).where(eq(projects.id, id)).returning();
   return rows[0];
-}
-
-/** A project's tasks follow it into another container. */
-export async function moveProjectTasks(
-  db: Executor,
-  input: { projectId: string; containerId: string; now: number },
-): Promise<void> {
-  await db
-    .update(tasks)
-    .set({ containerId: input.containerId, updatedAt: input.now })
-    .where(eq(tasks.projectId, input.projectId));
 }
 
 export async function deleteProjectRow(db: Executor, id: string): Promise<void> {

@@ -12,10 +12,15 @@ import {
   deleteProject,
   getProject,
   listProjects,
+  type ProjectFollowers,
   updateProject,
 } from './projects.service.ts';
 
-export const projectRoutes: FastifyPluginAsync = async (app) => {
+/** Options: `followers`, what tasks do when a project moves (wired in `planning/`). */
+export const projectRoutes: FastifyPluginAsync<{ followers: ProjectFollowers }> = async (
+  app,
+  { followers },
+) => {
   registerCrudRoutes(app, {
     singular: 'project',
     plural: 'projects',
@@ -28,7 +33,7 @@ export const projectRoutes: FastifyPluginAsync = async (app) => {
     list: listProjects,
     create: createProject,
     get: getProject,
-    update: updateProject,
+    update: (db, actor, id, patch) => updateProject(db, actor, id, patch, followers),
     remove: deleteProject,
   });
 };

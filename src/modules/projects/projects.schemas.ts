@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { categorySchema, exampleCategory } from '../categories/categories.schemas.ts';
+import { categorySchemas } from '../categories/categories.schemas.ts';
 import {
   exampleExternalLink,
   externalLinkSchema,
 } from '../external-links/external-links.schemas.ts';
 import { externalProviders } from '../external-links/external-links.table.ts';
-import { labelSchema } from '../labels/labels.schemas.ts';
+import { labelSchemas } from '../labels/labels.schemas.ts';
 import {
   booleanQuery,
   epochMsQuery,
@@ -26,9 +26,9 @@ export const projectSchema = z
     containerId: z.string(),
     organisationId: z.string().nullable(),
     categoryId: z.string().nullable(),
-    category: categorySchema.nullable(),
+    category: categorySchemas.item.nullable(),
     labelIds: z.array(z.string()),
-    labels: z.array(labelSchema),
+    labels: z.array(labelSchemas.item),
     externalLinks: z.array(externalLinkSchema),
     createdAt: z.number(),
     updatedAt: z.number(),
@@ -36,7 +36,7 @@ export const projectSchema = z
   .meta({ id: 'Project', description: 'An effort with an outcome, in exactly one container.' });
 export type Project = z.infer<typeof projectSchema>;
 
-const projectCategory = { ...exampleCategory, entityType: 'project' as const };
+const projectCategory = { ...categorySchemas.example, entityType: 'project' as const };
 export const exampleProject: Project = {
   _id: '7e57d004-2b97-4e7a-b45f-5387367791cd',
   userId: '5d0c6c0e-8d8c-4f4b-9d7a-3b1f0e2a9c44',

@@ -19,7 +19,6 @@ import {
   findProjectRow,
   insertProject,
   listProjectRows,
-  moveProjectTasks,
   type ProjectFilter,
   updateProjectRow,
 } from './projects.repository.ts';
@@ -183,6 +182,18 @@ export async function createProject(
 }
 
 /**
+ * What the items filed under projects (tasks) do when a project changes. Their module imports
+ * projects, never the other way, so `planning/` hands this over.
+ */
+export interface ProjectFollowers {
+  /** The project moved to another container: its items follow it there. */
+  containerChanged(
+    db: Executor,
+    input: { projectId: string; containerId: string; now: number },
+  ): Promise<void>;
+}
+
+/**
  * Partial update. Moving to another container keeps the project in its workspace (a container
  * of another workspace is a 400) and its tasks follow it.
  */
@@ -191,6 +202,7 @@ export async function updateProject(
   actor: Actor,
   id: string,
   patch: ProjectUpdate,
+  followers: ProjectFollowers,
 ): Promise<Project> {
   const projectId = pathId(id, 'Project');
   return db.transaction(async (tx) => {
@@ -237,7 +249,7 @@ export async function updateProject(
     });
     if (!row) throw notFound('Project');
     if (containerId !== undefined && containerId !== existing.containerId) {
-      await moveProjectTasks(tx, { projectId, containerId, now });
+      await followers.containerChanged(tx, { projectId, containerId, now });
     }
     return presentOne(tx, row);
   });

@@ -14,13 +14,14 @@ export const projects = pgTable(
     title: text('title').notNull(),
     description: text('description'),
     status: text('status', { enum: projectStatuses }).notNull().default('active'),
-    // A container that still holds projects cannot be deleted (the service answers 409 first).
+    // A container that still holds projects cannot be deleted: this key refuses it, and the
+    // container service turns the refusal into a 409.
     containerId: uuid('container_id')
       .notNull()
       .references(() => containers.id, { onDelete: 'restrict' }),
     categoryId: uuid('category_id').references(() => categories.id, { onDelete: 'set null' }),
     // Label ids (labels of the same workspace, entity type `project`); a label's deletion
-    // removes its id from every array (labels.service).
+    // removes its id from every array (projects.references).
     labelIds: uuid('label_ids').array().notNull().default(sql`'{}'::uuid[]`),
   },
   (t) => [

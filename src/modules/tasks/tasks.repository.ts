@@ -150,3 +150,14 @@ export async function updateTaskRow(
 export async function deleteTaskRow(db: Executor, id: string): Promise<void> {
   await db.delete(tasks).where(eq(tasks.id, id));
 }
+
+/** A project's tasks follow it into another container. */
+export async function moveProjectTasks(
+  db: Executor,
+  input: { projectId: string; containerId: string; now: number },
+): Promise<void> {
+  await db
+    .update(tasks)
+    .set({ containerId: input.containerId, updatedAt: input.now })
+    .where(eq(tasks.projectId, input.projectId));
+}

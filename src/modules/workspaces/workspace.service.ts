@@ -166,12 +166,21 @@ export function nowMs(): number {
   return Date.now();
 }
 
-/** Whether a database error (or one it wraps) is a unique-constraint violation. */
-export function isUniqueViolation(err: unknown): boolean {
+/** Whether a database error (or one it wraps) has this SQLSTATE. */
+function hasSqlState(err: unknown, ...codes: string[]): boolean {
   let current: unknown = err;
   for (let i = 0; i < 5 && current; i++) {
-    if ((current as { code?: unknown }).code === '23505') return true;
+    if (codes.includes((current as { code?: string }).code ?? '')) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
 }
+
+/** A unique-constraint violation. */
+export const isUniqueViolation = (err: unknown): boolean => hasSqlState(err, '23505');
+
+/**
+ * A foreign key refused the write: a reference still points at the row (23503, or 23001 where
+ * the key says `on delete restrict`).
+ */
+export const isForeignKeyViolation = (err: unknown): boolean => hasSqlState(err, '23503', '23001');

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendJson } from './http-fake.ts';
 
 /**
@@ -11,6 +11,13 @@ import { listenLoopback, readBody, sendJson } from './http-fake.ts';
  *   `validTokens`, else 401 with an `authentication error` (the SDK throws).
  * - `POST /oauth/token` (form-encoded): `code` must be a key of `oauthCodes`; answers
  *   `{ access_token }` and adds the token to `validTokens`. Requests are in `tokenRequests`.
+ *
+ * - Token lifecycle (`tokenLifetimeSeconds`): OAuth tokens expire after that many seconds
+ *   of `now()` (an injectable clock) and come with a refresh token; `grant_type=refresh_token`
+ *   rotates it (the old one answers `invalid_grant`). `refreshTokens` can be cleared to refuse.
+ *   PKCE: a `code_challenge` registered in `oauthChallenges` must match the `code_verifier`.
+ * - Budgets: `responseHeaders` are sent on every GraphQL answer (rate-limit headers);
+ *   `rateLimitNext(n, headers)` answers the next `n` calls `RATELIMITED` (HTTP 400).
  *
  * Start with `startFakeLinear()`; point the server at it with
  * `fake.env()` (LINEAR_API_URL, LINEAR_OAUTH_TOKEN_URL, LINEAR_OAUTH_AUTHORIZE_URL).
@@ -47,6 +54,19 @@ export interface FakeLinear {
   oauthCodes: Map<string, string>;
   calls: FakeLinearCall[];
   tokenRequests: URLSearchParams[];
+  /** Refresh token -> (nothing): the refresh tokens that still work. */
+  refreshTokens: Set<string>;
+  /** Access token -> epoch ms (the fake's clock) after which it answers 401. */
+  tokenExpiry: Map<string, number>;
+  /** Authorization code -> PKCE S256 challenge the exchange must satisfy. */
+  oauthChallenges: Map<string, string>;
+  /** Headers added to every GraphQL answer. */
+  responseHeaders: Record<string, string>;
+  /** Time (epoch ms) of each GraphQL call, in order. */
+  callTimes: number[];
+  /** Token requests with `grant_type=refresh_token`. */
+  refreshRequests(): URLSearchParams[];
+  rateLimitNext(count: number, headers: Record<string, string>): void;
   /** Calls of one operation, in order. */
   callsOf(operation: string): FakeLinearCall[];
   handle(operation: string, handler: FakeLinearHandler): void;
@@ -57,10 +77,19 @@ export interface FakeLinear {
 }
 
 export async function startFakeLinear(
-  options: { tokens?: string[]; teams?: Array<{ id: string; name: string; key: string }> } = {},
+  options: {
+    tokens?: string[];
+    teams?: Array<{ id: string; name: string; key: string }>;
+    /** OAuth access tokens expire after this many seconds and come with refresh tokens. */
+    tokenLifetimeSeconds?: number;
+    now?: () => number;
+  } = {},
 ): Promise<FakeLinear> {
   const handlers = new Map<string, FakeLinearHandler>();
   const failures = new Map<string, number>();
+  const now = options.now ?? Date.now;
+  let rateLimited = { count: 0, headers: {} as Record<string, string> };
+  let issued = 0;
   const fake = {
     organization: { id: randomUUID(), name: 'Acme Linear' },
     teams: options.teams ?? [
@@ -72,6 +101,32 @@ export async function startFakeLinear(
     oauthCodes: new Map<string, string>(),
     calls: [] as FakeLinearCall[],
     tokenRequests: [] as URLSearchParams[],
+    refreshTokens: new Set<string>(),
+    tokenExpiry: new Map<string, number>(),
+    oauthChallenges: new Map<string, string>(),
+    responseHeaders: {} as Record<string, string>,
+    callTimes: [] as number[],
+  };
+  /** Issues an access token (and, with a lifetime, a refresh token) and its answer. */
+  const issue = (accessToken: string) => {
+    fake.validTokens.add(accessToken);
+    if (!options.tokenLifetimeSeconds)
+      return {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: 315_705_599,
+        scope: ['read', 'admin'],
+      };
+    const refreshToken = `lin_refresh_${++issued}_${randomUUID()}`;
+    fake.refreshTokens.add(refreshToken);
+    fake.tokenExpiry.set(accessToken, now() + options.tokenLifetimeSeconds * 1000);
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: options.tokenLifetimeSeconds,
+      refresh_token: refreshToken,
+      scope: 'read,admin',
+    };
   };
 
   const page = <T>(nodes: T[]) => ({
@@ -141,16 +196,27 @@ export async function startFakeLinear(
     if (req.method === 'POST' && path === '/oauth/token') {
       const form = new URLSearchParams(raw.toString('utf8'));
       fake.tokenRequests.push(form);
-      const token = fake.oauthCodes.get(form.get('code') ?? '');
+      if (form.get('grant_type') === 'refresh_token') {
+        const presented = form.get('refresh_token') ?? '';
+        if (!fake.refreshTokens.delete(presented))
+          return sendJson(res, 400, {
+            error: 'invalid_grant',
+            error_description: 'The refresh token is invalid or was already used.',
+          });
+        return sendJson(res, 200, issue(`lin_oauth_refreshed_${++issued}_${randomUUID()}`));
+      }
+      const code = form.get('code') ?? '';
+      const token = fake.oauthCodes.get(code);
       if (!token) return sendJson(res, 400, { error: 'invalid_grant' });
-      fake.oauthCodes.delete(form.get('code') ?? '');
-      fake.validTokens.add(token);
-      return sendJson(res, 200, {
-        access_token: token,
-        token_type: 'Bearer',
-        expires_in: 315_705_599,
-        scope: ['read', 'admin'],
-      });
+      const challenge = fake.oauthChallenges.get(code);
+      const verifier = form.get('code_verifier') ?? '';
+      if (
+        challenge !== undefined &&
+        createHash('sha256').update(verifier).digest('base64url') !== challenge
+      )
+        return sendJson(res, 400, { error: 'invalid_grant', error_description: 'PKCE failed' });
+      fake.oauthCodes.delete(code);
+      return sendJson(res, 200, issue(token));
     }
     if (req.method !== 'POST' || path !== '/graphql')
       return sendJson(res, 404, { error: 'not found' });
@@ -163,7 +229,10 @@ export async function startFakeLinear(
     const token = authorization?.replace(/^Bearer\s+/i, '');
     const call: FakeLinearCall = { operation, variables: body.variables ?? {}, token };
     fake.calls.push(call);
-    if (!token || !fake.validTokens.has(token))
+    fake.callTimes.push(now());
+    for (const [name, value] of Object.entries(fake.responseHeaders)) res.setHeader(name, value);
+    const expiry = token ? fake.tokenExpiry.get(token) : undefined;
+    if (!token || !fake.validTokens.has(token) || (expiry !== undefined && expiry <= now()))
       return sendJson(res, 401, {
         errors: [
           {
@@ -172,6 +241,18 @@ export async function startFakeLinear(
           },
         ],
       });
+    if (rateLimited.count > 0) {
+      rateLimited.count -= 1;
+      for (const [name, value] of Object.entries(rateLimited.headers)) res.setHeader(name, value);
+      return sendJson(res, 400, {
+        errors: [
+          {
+            message: 'Rate limit exceeded',
+            extensions: { type: 'ratelimited', code: 'RATELIMITED' },
+          },
+        ],
+      });
+    }
     const pendingFailures = failures.get(operation) ?? 0;
     if (pendingFailures > 0) {
       failures.set(operation, pendingFailures - 1);
@@ -205,6 +286,11 @@ export async function startFakeLinear(
     url: server.url,
     graphqlUrl: `${server.url}/graphql`,
     callsOf: (operation) => fake.calls.filter((c) => c.operation === operation),
+    refreshRequests: () =>
+      fake.tokenRequests.filter((f) => f.get('grant_type') === 'refresh_token'),
+    rateLimitNext: (count, headers) => {
+      rateLimited = { count, headers };
+    },
     handle: (operation, handler) => void handlers.set(operation, handler),
     failNext: (operation, count = 1) => void failures.set(operation, count),
     env: () => ({

@@ -10,12 +10,17 @@ import { listenLoopback, readBody, sendJson } from './http-fake.ts';
  * Every request is recorded in `requests` with its headers (assert `notion-version` and
  * `authorization`). Tokens not in `validTokens` get 401 `unauthorized`.
  * Extend with `fake.handle('GET /v1/databases/:id', ...)`-style routes via `routes`.
+ * With `{ refreshTokens: true }` the code exchange also answers a `refresh_token`, and
+ * `grant_type=refresh_token` rotates it (a used or unknown one answers 400 `invalid_grant`).
+ * `rateLimitNext(n, seconds)` answers the next `n` API calls 429 with `Retry-After`.
  */
 export interface FakeNotionRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** Arrival time (epoch ms). */
+  at: number;
 }
 
 export interface FakeNotion {
@@ -25,6 +30,9 @@ export interface FakeNotion {
   pages: Map<string, Record<string, unknown>>;
   oauthCodes: Map<string, string>;
   requests: FakeNotionRequest[];
+  /** Refresh tokens that still work (with `refreshTokens: true`). */
+  refreshTokens: Set<string>;
+  rateLimitNext(count: number, retryAfterSeconds: number): void;
   /** Extra routes: key `METHOD /path/with/:params`. */
   routes: Map<string, (req: FakeNotionRequest, params: Record<string, string>) => unknown>;
   env(): Record<string, string>;
@@ -45,8 +53,13 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-export async function startFakeNotion(options: { tokens?: string[] } = {}): Promise<FakeNotion> {
+export async function startFakeNotion(
+  options: { tokens?: string[]; refreshTokens?: boolean } = {},
+): Promise<FakeNotion> {
+  let limited = { count: 0, retryAfter: 1 };
+  let issued = 0;
   const fake = {
+    refreshTokens: new Set<string>(),
     workspace: { id: randomUUID(), name: 'Acme Notion' },
     validTokens: new Set(options.tokens ?? ['ntn_test_token']),
     pages: new Map<string, Record<string, unknown>>(),
@@ -75,20 +88,30 @@ export async function startFakeNotion(options: { tokens?: string[] } = {}): Prom
       path,
       headers: req.headers,
       body,
+      at: Date.now(),
     };
     fake.requests.push(request);
 
     if (req.method === 'POST' && path === '/v1/oauth/token') {
-      const code = (body as { code?: string } | undefined)?.code ?? '';
-      const token = fake.oauthCodes.get(code);
+      const grant = body as { code?: string; grant_type?: string; refresh_token?: string };
+      let token: string | undefined;
+      if (grant?.grant_type === 'refresh_token') {
+        if (!fake.refreshTokens.delete(grant.refresh_token ?? ''))
+          return sendJson(res, 400, error(400, 'invalid_grant', 'Invalid refresh token.'));
+        token = `ntn_refreshed_${++issued}_${randomUUID()}`;
+      } else {
+        token = fake.oauthCodes.get(grant?.code ?? '');
+        fake.oauthCodes.delete(grant?.code ?? '');
+      }
       if (!req.headers.authorization?.startsWith('Basic ') || !token)
         return sendJson(res, 400, error(400, 'invalid_grant', 'Invalid code.'));
-      fake.oauthCodes.delete(code);
       fake.validTokens.add(token);
+      const refreshToken = options.refreshTokens ? `ntn_refresh_${++issued}_${randomUUID()}` : null;
+      if (refreshToken) fake.refreshTokens.add(refreshToken);
       return sendJson(res, 200, {
         access_token: token,
         token_type: 'bearer',
-        refresh_token: null,
+        refresh_token: refreshToken,
         bot_id: randomUUID(),
         workspace_icon: null,
         workspace_name: fake.workspace.name,
@@ -98,6 +121,11 @@ export async function startFakeNotion(options: { tokens?: string[] } = {}): Prom
       });
     }
 
+    if (limited.count > 0) {
+      limited.count -= 1;
+      res.setHeader('retry-after', String(limited.retryAfter));
+      return sendJson(res, 429, error(429, 'rate_limited', 'Rate limited.'));
+    }
     const token = req.headers.authorization?.replace(/^Bearer\s+/i, '');
     if (!token || !fake.validTokens.has(token))
       return sendJson(res, 401, error(401, 'unauthorized', 'API token is invalid.'));
@@ -135,6 +163,9 @@ export async function startFakeNotion(options: { tokens?: string[] } = {}): Prom
     ...fake,
     url: server.url,
     env: () => ({ NOTION_API_URL: server.url }),
+    rateLimitNext: (count, retryAfterSeconds) => {
+      limited = { count, retryAfter: retryAfterSeconds };
+    },
     close: server.close,
   };
 }
