@@ -25,14 +25,23 @@ export function loggableError(
 ): { [key: string]: unknown; type: string; message: string; stack: string } {
   const withoutParams = (text: string) =>
     text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [Redacted]');
-  const { code } = err as { code?: unknown };
+  // Anything may be logged under `err` (plain objects too, with any field types).
+  const {
+    code,
+    name,
+    message: rawMessage,
+    stack: rawStack,
+  } = err as Partial<Error> & {
+    code?: unknown;
+  };
+  const text = typeof rawMessage === 'string' ? rawMessage : String(rawMessage ?? '');
   // Postgres data exceptions (class 22) quote the offending value after a colon.
   const dataException = typeof code === 'string' && code.startsWith('22');
-  const message = dataException ? `${err.message.split(':')[0]}: [Redacted]` : err.message;
+  const message = dataException ? `${text.split(':')[0]}: [Redacted]` : text;
   return {
-    type: err.name,
+    type: typeof name === 'string' ? name : 'Error',
     message: withoutParams(message),
-    stack: dataException ? '' : withoutParams(err.stack ?? ''),
+    stack: dataException || typeof rawStack !== 'string' ? '' : withoutParams(rawStack),
     ...(code !== undefined ? { code } : {}),
     ...(err.cause instanceof Error && depth < 5
       ? { cause: loggableError(err.cause, depth + 1) }
