@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     payload: { name: 'Bench' },
   });
   const containerId = created.json().data._id as string;
-  const workspace = { kind: 'personal' as const, userId: key.userId };
+  const workspace = { organisationId: null, userId: key.userId };
   await setup.integrations.connections.connectLinearApiKey({
     workspace,
     userId: key.userId,

@@ -1,8 +1,9 @@
 /**
- * The baseline of bench/public-api.ts: a bare Fastify + pg server answering the two
- * benchmarked routes with the SAME SQL the API runs per request (organisation access, the
- * task query, the external-links query; taken from the API's own query builders), without key
- * verification, validation, response schemas or the service layer.
+ * The baseline of bench/public-api.ts and bench/hot-path.ts: a bare Fastify + pg server
+ * answering the benchmarked routes with the SAME SQL the API runs per request (organisation
+ * access, the task query, the external-links query; taken from the API's own query builders),
+ * without key verification, validation, response schemas or the service layer; and
+ * `GET /healthz` as bare Fastify answers it.
  * Env: DATABASE_URL, PORT, BENCH_USER_ID.
  */
 import { and, eq, isNull } from 'drizzle-orm';
@@ -33,12 +34,16 @@ const access = db
     ),
   )
   .toSQL();
-const list = taskListQuery(db, {
-  workspaceIds: [userId],
-  bucket: 'todo',
-  limit: 100,
-  offset: 0,
-}).toSQL();
+// `?bucket=todo&limit=100` (bench/public-api.ts) and `?limit=100` (bench/hot-path.ts).
+const lists = {
+  todo: taskListQuery(db, {
+    workspaceIds: [userId],
+    bucket: 'todo',
+    limit: 100,
+    offset: 0,
+  }).toSQL(),
+  all: taskListQuery(db, { workspaceIds: [userId], limit: 100, offset: 0 }).toSQL(),
+};
 // Queries with placeholders: bind them in order, as drizzle does.
 const one = findTaskQuery(db).toSQL();
 const linksSql = listLinksQuery(db).toSQL();
@@ -69,7 +74,9 @@ const camel = (row: Row) => {
 };
 
 const app = Fastify({ logger: false });
-app.get('/api/v1/tasks', async () => {
+app.get('/healthz', async () => ({ status: 'ok' }));
+app.get<{ Querystring: { bucket?: string } }>('/api/v1/tasks', async (request) => {
+  const list = request.query.bucket === 'todo' ? lists.todo : lists.all;
   await pool.query(access.sql, access.params);
   const rows = (await pool.query(list.sql, list.params)).rows as Row[];
   const l = links(rows.map((r) => String(r.id)));

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     .returning();
   if (!user) throw new Error('no user');
   const connection = await app.integrations.connections.connectLinearApiKey({
-    workspace: { kind: 'personal', userId: user.id },
+    workspace: { organisationId: null, userId: user.id },
     userId: user.id,
     apiKey: 'lin_api_bench',
   });

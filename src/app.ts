@@ -6,7 +6,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
 import { registerInputGuard } from './http/input-guard.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
@@ -42,6 +42,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
+import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,6 +82,7 @@ export async function buildApp(
     // Bounds for slow or hostile clients; Node's own defaults are looser.
     requestTimeout: 30_000,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkError,
     return503OnClosing: true,
   });
 
@@ -153,9 +155,7 @@ export async function buildApp(
       Boolean(
         await findContainerRow(database.db, {
           id: containerId,
-          workspaceIds: [
-            workspace.kind === 'organisation' ? workspace.organisationId : workspace.userId,
-          ],
+          workspaceIds: [workspaceIdOf(workspace)],
         }),
       ),
   });

@@ -3,6 +3,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
+import findMyWay from 'find-my-way';
 import { AppError, type ErrorCode, type FieldError, problemBody } from './errors.ts';
 
 const codeForStatus: Record<number, ErrorCode> = {
@@ -178,18 +179,88 @@ export function sendProblem(
     );
 }
 
+/**
+ * Which methods each known path answers, for 405 + `Allow`: a second router holding every
+ * route's pattern (collected by an onRoute hook), consulted only when Fastify's own router has
+ * no route for the method. CORS's `OPTIONS` catch-all does not make a path known.
+ */
+function methodIndex(app: FastifyInstance): (path: string) => string[] {
+  const router = findMyWay();
+  const byPattern = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    if (route.url.endsWith('*') && methods.every((m) => m === 'OPTIONS')) return;
+    let known = byPattern.get(route.url);
+    if (!known) {
+      known = new Set();
+      byPattern.set(route.url, known);
+      router.on('GET', route.url, () => undefined, known);
+    }
+    for (const method of methods) known.add(method);
+    if (known.has('GET')) known.add('HEAD');
+  });
+  return (path) => {
+    // A prefix's root route answers with and without the trailing slash.
+    const toggled = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
+    const found = router.find('GET', path) ?? router.find('GET', toggled);
+    return found ? [...(found.store as Set<string>)].sort() : [];
+  };
+}
+
 /** One handler renders every error in the contract's shape, including unknown routes. */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  const allowedMethods = methodIndex(app);
+  // No route for this method: 405 with `Allow` when the path is known, else 404.
+  const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendProblem(
+        request,
+        reply,
+        new AppError({
+          code: 'BAD_REQUEST',
+          status: 405,
+          message: `Method ${request.method} is not allowed here; allowed: ${allowed.join(', ')}.`,
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    }
+    return sendProblem(
       request,
       reply,
       new AppError({
         code: 'NOT_FOUND',
         status: 404,
-        message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+        message: `Route ${request.method} ${path.slice(0, 200)} not found`,
       }),
-    ),
+    );
+  };
+  app.setErrorHandler((err, request, reply) =>
+    // Errors raised before an unknown route's handler (a QUERY without Content-Type, a body
+    // that does not parse) are about the route not existing.
+    request.is404 ? unrouted(request, reply) : sendProblem(request, reply, err),
   );
+  app.setNotFoundHandler(unrouted);
+}
+
+/**
+ * Fastify's `frameworkErrors`: refusals of its router, before any route or hook runs. A path
+ * parameter that cannot be decoded or is longer than the router takes (`maxParamLength`) names
+ * no item: 404, like any malformed id, in the problem shape and without echoing the path.
+ */
+export function frameworkError(
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  reply.header('x-request-id', request.id);
+  if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(
+      request,
+      reply,
+      new AppError({ code: 'NOT_FOUND', status: 404, message: 'No item has this id.' }),
+    );
+  }
+  return sendProblem(request, reply, err);
 }

@@ -19,7 +19,103 @@ const description = `The MONOid API server.
 - **Webhooks** under \`/webhooks\` from Clerk, Linear and Notion, verified by signature.
 
 Every error is \`application/problem+json\` (RFC 9457) with \`code\`, \`requestId\`,
-\`error: true\` and \`message\`; validation errors add \`errors: [{ path, message }]\`.`;
+\`error: true\` and \`message\`; validation errors add \`errors: [{ path, message }]\`.
+
+Beyond each operation's own responses, any path can answer, in the same problem shape:
+- **404** \`NOT_FOUND\` for a path no operation serves, and for a path parameter that is malformed,
+  cannot be decoded or is longer than 200 characters;
+- **405** (code \`BAD_REQUEST\`) with an \`Allow\` header for a known path with a method it does
+  not serve (\`TRACE\`, \`QUERY\`, \`PUT\`, ...).
+A request with \`Content-Type: application/json\` and an empty body is treated as \`{}\`.`;
+
+type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
+interface OperationObject {
+  parameters?: Array<{ in: string }>;
+  requestBody?: unknown;
+  security?: unknown[];
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+}
+
+const problemContent = {
+  'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+};
+
+/** Operations whose requests Fastify parses a body of, if one is sent: all but GET and HEAD. */
+const mayCarryBody = (op: OperationObject, method: string) =>
+  op.requestBody !== undefined || (method !== 'get' && method !== 'head');
+
+/**
+ * Refusals that come from the shared plumbing rather than from a route's own schema, and the
+ * operations they can reach: the router (malformed or over-long path parameters), body parsing,
+ * query validation, authentication, the rate limiters and the database.
+ */
+const sharedRefusals: Array<{
+  status: string;
+  description: string;
+  applies: (path: string, op: OperationObject, method: string) => boolean;
+}> = [
+  {
+    status: '400',
+    description: 'Bad request: malformed JSON, or a query or body that fails validation',
+    applies: (_path, op, method) =>
+      mayCarryBody(op, method) || (op.parameters ?? []).some((p) => p.in === 'query'),
+  },
+  {
+    status: '401',
+    description: 'Missing or invalid credentials (`WWW-Authenticate` says which)',
+    applies: (_path, op) => (op.security ?? []).length > 0,
+  },
+  {
+    status: '404',
+    description: 'No item with this id, or a malformed, undecodable or over-long (> 200) id',
+    applies: (path) => path.includes('{'),
+  },
+  {
+    status: '413',
+    description: 'The request body is too large',
+    applies: (_path, op, method) => mayCarryBody(op, method),
+  },
+  {
+    status: '415',
+    description: 'The request body is not of a supported content type',
+    applies: (_path, op, method) => mayCarryBody(op, method),
+  },
+  {
+    status: '429',
+    description: 'Rate limited: `Retry-After` says when to retry',
+    applies: (path) => path.startsWith('/api/') || path.startsWith('/webhooks/'),
+  },
+  {
+    status: '503',
+    description: 'The database is unavailable: retry after `Retry-After`',
+    applies: (path) => path !== '/healthz',
+  },
+];
+
+/**
+ * Makes the document say what the wire does: every error is served as
+ * `application/problem+json`, and every operation lists the shared refusals that can reach it.
+ */
+function documentErrors(document: OpenApiDocument): OpenApiDocument {
+  const paths = (document as { paths?: Record<string, Record<string, OperationObject>> }).paths;
+  for (const [path, item] of Object.entries(paths ?? {})) {
+    for (const [method, op] of Object.entries(item)) {
+      op.responses ??= {};
+      for (const [status, response] of Object.entries(op.responses)) {
+        const json = response.content?.['application/json'];
+        if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json };
+      }
+      for (const refusal of sharedRefusals) {
+        if (op.responses[refusal.status] || !refusal.applies(path, op, method)) continue;
+        op.responses[refusal.status] = {
+          description: refusal.description,
+          content: problemContent,
+        };
+      }
+    }
+  }
+  return document;
+}
 
 /** Registers the OpenAPI 3.1 generator and the interactive reference at /docs. */
 export async function registerOpenApi(app: FastifyInstance, config: Config): Promise<void> {
@@ -53,7 +149,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
     },
     transform: jsonSchemaTransform,
     // Schemas given an `id` with .meta() (Problem, and each resource) become shared components.
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => documentErrors(jsonSchemaTransformObject(input)),
   });
 
   // Its own scope, so only the reference page gets the looser CSP its script needs.

@@ -158,7 +158,7 @@ describe('Linear backfill on link', () => {
 
   it('unlinking stops the sync and keeps the items', async () => {
     await h.t.app.integrations.connections.unlinkContainer({
-      workspace: { kind: 'personal', userId: h.userId },
+      workspace: { organisationId: null, userId: h.userId },
       containerId: h.containerId,
     });
     expect(await taskCount()).toBe(ISSUES);

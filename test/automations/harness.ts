@@ -71,7 +71,7 @@ export async function startHarness(
   });
   if (container.statusCode !== 201) throw new Error(container.body);
   const containerId = container.json().data._id as string;
-  const workspace = { kind: 'personal' as const, userId: key.userId };
+  const workspace = { organisationId: null, userId: key.userId };
   const connection = await t.app.integrations.connections.connectLinearApiKey({
     workspace,
     userId: key.userId,
@@ -145,7 +145,7 @@ export async function connectNotion(
   h: Harness,
   token: string,
 ): Promise<{ connectionId: string; deliver(event: Record<string, unknown>): Promise<number> }> {
-  const workspace = { kind: 'personal' as const, userId: h.userId };
+  const workspace = { organisationId: null, userId: h.userId };
   const connection = await h.t.app.integrations.connections.connectNotionToken({
     workspace,
     userId: h.userId,

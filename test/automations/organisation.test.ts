@@ -64,7 +64,7 @@ describe('automations in an organisation', () => {
     });
     expect(container.statusCode, container.body).toBe(201);
     containerId = container.json().data._id;
-    const workspace = { kind: 'organisation' as const, organisationId: orgId };
+    const workspace = { organisationId: orgId, userId: null };
     await t.app.integrations.connections.connectLinearApiKey({
       workspace,
       userId: key.userId,

@@ -256,7 +256,7 @@ describe('session auth on /api/settings', () => {
   it('documents the identity routes in /openapi.json', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     const meOp = doc.paths['/api/settings/me'].get;
-    expect(Object.keys(meOp.responses).sort()).toEqual(['200', '401', '403', '503']);
+    expect(Object.keys(meOp.responses).sort()).toEqual(['200', '401', '403', '429', '503']);
     expect(meOp.security).toEqual([{ session: [] }]);
     expect(doc.paths['/webhooks/clerk'].post.responses['401']).toBeDefined();
     expect(doc.components.schemas.SettingsMe).toBeDefined();

@@ -26,7 +26,7 @@ describe('inbox durability', () => {
       overrides: { skipReconciler: true },
     });
     const user = await createUser(t.app.database.db);
-    const workspace = { kind: 'personal' as const, userId: user.id };
+    const workspace = { organisationId: null, userId: user.id };
     const connection = await t.app.integrations.connections.connectLinearApiKey({
       workspace,
       userId: user.id,

@@ -30,7 +30,7 @@ describe('POST /webhooks/linear', () => {
       overrides: { skipReconciler: true },
     });
     const user = await createUser(t.app.database.db);
-    const workspace = { kind: 'personal' as const, userId: user.id };
+    const workspace = { organisationId: null, userId: user.id };
     containerId = await createContainer(t.app.database.db, { userId: user.id });
     const connection = await t.app.integrations.connections.connectLinearApiKey({
       workspace,
@@ -278,7 +278,7 @@ describe('POST /webhooks/linear', () => {
   it('unlinking deletes the webhook at Linear; its deliveries are then refused', async () => {
     const user = await t.app.database.db.query.users.findFirst();
     await t.app.integrations.connections.unlinkContainer({
-      workspace: { kind: 'personal', userId: user!.id },
+      workspace: { organisationId: null, userId: user!.id },
       containerId,
     });
     expect(linear.webhooks.size).toBe(0);

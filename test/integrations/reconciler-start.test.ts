@@ -30,7 +30,7 @@ describe('the reconciler at start', () => {
     const first = await buildTestApp({ db, env: env(), overrides: { skipReconciler: true } });
     const user = await createUser(first.app.database.db);
     const connection = await first.app.integrations.connections.connectLinearApiKey({
-      workspace: { kind: 'personal', userId: user.id },
+      workspace: { organisationId: null, userId: user.id },
       userId: user.id,
       apiKey: API_KEY,
     });

@@ -19,7 +19,7 @@ describe('provider call metrics', () => {
 
   it('records Linear calls by operation and outcome, and failures', async () => {
     const user = await createUser(t.app.database.db);
-    const workspace = { kind: 'personal' as const, userId: user.id };
+    const workspace = { organisationId: null, userId: user.id };
     await t.app.integrations.connections.connectLinearApiKey({
       workspace,
       userId: user.id,
@@ -27,7 +27,7 @@ describe('provider call metrics', () => {
     });
     await expect(
       t.app.integrations.connections.connectLinearApiKey({
-        workspace: { kind: 'personal', userId: (await createUser(t.app.database.db)).id },
+        workspace: { organisationId: null, userId: (await createUser(t.app.database.db)).id },
         userId: user.id,
         apiKey: 'lin_api_wrong',
       }),

@@ -28,7 +28,10 @@ export const createdApiKeySchema = apiKeySchema
   })
   .meta({ id: 'CreatedApiKey' });
 
-const futureDate = z.coerce.date();
+/** An instant: ISO 8601 date-time with an offset (`Z` included), or epoch milliseconds. */
+const futureDate = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().min(0)])
+  .transform((value) => new Date(value));
 
 export const createApiKeyBodySchema = z.object({
   name: z.string().trim().min(1).max(100),

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import type {
   ContainerRef,
   ExternalRef,
@@ -11,7 +12,6 @@ import {
   findExternalItemForUpdate,
   listExternalItems,
   upsertExternalItem,
-  type WorkspaceRef,
   workspaceKeyOf,
 } from './automations.repository.ts';
 import type { SyncPlan } from './linear-sync.mapping.ts';
@@ -51,44 +51,39 @@ export interface ProjectInput {
 }
 
 export interface ItemStore {
-  containerExists(db: Executor, ws: WorkspaceRef, id: string): Promise<boolean>;
-  findContainerByName(db: Executor, ws: WorkspaceRef, name: string): Promise<string | null>;
+  containerExists(db: Executor, ws: Workspace, id: string): Promise<boolean>;
+  findContainerByName(db: Executor, ws: Workspace, name: string): Promise<string | null>;
   createContainer(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     input: { name: string; description: string | null },
   ): Promise<string>;
   findProjectByTitle(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     containerId: string,
     title: string,
   ): Promise<string | null>;
   createProject(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     input: ProjectInput,
   ): Promise<string>;
   /** False when the project no longer exists. */
   updateProject(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     id: string,
     patch: Partial<Omit<ProjectInput, 'containerId'>>,
   ): Promise<boolean>;
-  createTask(
-    db: Executor,
-    ws: WorkspaceRef,
-    actingUserId: string,
-    input: TaskInput,
-  ): Promise<string>;
+  createTask(db: Executor, ws: Workspace, actingUserId: string, input: TaskInput): Promise<string>;
   /** False when the task no longer exists (deleted by a user). */
   updateTask(
     db: Executor,
-    ws: WorkspaceRef,
+    ws: Workspace,
     actingUserId: string,
     id: string,
     patch: TaskPatch,
@@ -142,7 +137,7 @@ export interface Effect {
 export interface EffectContext {
   db: Executor;
   store: ItemStore;
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   /** The user items are created as (rule author, link author or connection owner). */
   actingUserId: string;
   /** Provider version of the entity (ms): stored so that older updates are ignored. */

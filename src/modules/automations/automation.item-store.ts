@@ -10,6 +10,7 @@ import {
   updateTask,
   upsertExternalLink,
 } from '../planning/planning.services.ts';
+import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
 import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
 import {
   containerInWorkspace,
@@ -17,12 +18,6 @@ import {
   findMemberIdByEmail,
   findProjectIdByTitle,
 } from './automation-items.repository.ts';
-import type { WorkspaceRef } from './automations.repository.ts';
-
-/** The public API's workspace key: the organisation, or the owner's personal workspace. */
-function workspaceIdOf(ws: WorkspaceRef): string {
-  return ws.organisationId ?? ws.userId ?? '';
-}
 
 /**
  * A 4xx from the public API's services (the acting user left the organisation, a reference
@@ -38,7 +33,7 @@ async function viaService<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function actorFor(db: Executor, ws: WorkspaceRef, userId: string): Promise<Actor> {
+async function actorFor(db: Executor, ws: Workspace, userId: string): Promise<Actor> {
   const actor = await loadActor(db, userId);
   if (ws.organisationId && !actor.organisations.has(ws.organisationId))
     throw new PermanentError('the user the automation acts as is no longer a member');

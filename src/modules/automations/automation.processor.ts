@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../db/database.ts';
 import type { InboxEventRow, LinearTeamLinkRow } from '../integrations/integrations.table.ts';
+import { type Workspace, workspaceOfRow } from '../workspaces/workspace.context.ts';
 import type { AutomationDefinition } from './automation.definition.ts';
 import {
   applyLinearSync,
@@ -26,7 +27,6 @@ import {
   finishRun,
   listEnabledAutomations,
   type RunOutcome,
-  type WorkspaceRef,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
 import { planLinearSync } from './linear-sync.mapping.ts';
@@ -53,7 +53,7 @@ export type Target =
 
 export interface PreparedEvent {
   row: InboxEventRow;
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   connectedByUserId: string | null;
   event: NormalizedEvent | null;
   targets: Target[];
@@ -115,10 +115,7 @@ export async function prepareInboxEvent(
     findConnection(deps.db, row.connectionId),
   );
   if (!connection) return null;
-  const workspace: WorkspaceRef = {
-    organisationId: connection.organisationId,
-    userId: connection.organisationId ? null : connection.userId,
-  };
+  const workspace = workspaceOfRow(connection);
   const event = await normalizeInboxRow(deps, row);
   const targets: Target[] = [];
   if (event) {

@@ -231,7 +231,7 @@ export class AutomationWorker {
         kind: target.kind,
         automationId: target.kind === 'rule' ? target.automation.id : null,
         containerId: target.kind === 'sync' ? target.link.containerId : null,
-        workspace: prepared?.workspace ?? { organisationId: null, userId: null },
+        workspace: prepared?.workspace ?? null,
         attempts: row.attempts,
         status: dead ? 'dead' : 'failed',
         error,

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   type AutomationRow,
   type AutomationRunRow,
@@ -10,17 +11,11 @@ import {
   type RunStatus,
 } from './automations.table.ts';
 
-/** A workspace: an organisation, or a user's personal workspace. */
-export interface WorkspaceRef {
-  organisationId: string | null;
-  userId: string | null;
-}
-
-export function workspaceKeyOf(ws: WorkspaceRef): string {
+export function workspaceKeyOf(ws: Workspace): string {
   return ws.organisationId ? `org:${ws.organisationId}` : `user:${ws.userId ?? ''}`;
 }
 
-function inWorkspace(ws: WorkspaceRef) {
+function inWorkspace(ws: Workspace) {
   return ws.organisationId
     ? eq(automations.organisationId, ws.organisationId)
     : and(isNull(automations.organisationId), eq(automations.userId, ws.userId ?? ''));
@@ -38,7 +33,7 @@ export async function insertAutomation(db: Executor, values: AutomationInsert) {
 
 export async function updateAutomationRow(
   db: Executor,
-  input: { id: string; workspace: WorkspaceRef; values: Partial<AutomationInsert> },
+  input: { id: string; workspace: Workspace; values: Partial<AutomationInsert> },
 ): Promise<AutomationRow | undefined> {
   const [row] = await db
     .update(automations)
@@ -50,7 +45,7 @@ export async function updateAutomationRow(
 
 export async function findAutomation(
   db: Executor,
-  input: { id: string; workspace: WorkspaceRef },
+  input: { id: string; workspace: Workspace },
 ): Promise<AutomationRow | undefined> {
   const [row] = await db
     .select()
@@ -61,7 +56,7 @@ export async function findAutomation(
 
 export async function listAutomationRows(
   db: Executor,
-  input: { workspace: WorkspaceRef; limit: number; offset: number },
+  input: { workspace: Workspace; limit: number; offset: number },
 ): Promise<AutomationRow[]> {
   return db
     .select()
@@ -74,7 +69,7 @@ export async function listAutomationRows(
 
 export async function deleteAutomationRow(
   db: Executor,
-  input: { id: string; workspace: WorkspaceRef },
+  input: { id: string; workspace: Workspace },
 ): Promise<boolean> {
   const rows = await db
     .delete(automations)
@@ -86,7 +81,7 @@ export async function deleteAutomationRow(
 /** Enabled rules of a workspace for one source and event (the worker's lookup). */
 export async function listEnabledAutomations(
   db: Executor,
-  input: { workspace: WorkspaceRef; source: 'linear' | 'notion'; event: string },
+  input: { workspace: Workspace; source: 'linear' | 'notion'; event: string },
 ): Promise<AutomationRow[]> {
   return db
     .select()
@@ -118,7 +113,7 @@ export async function claimRun(
     kind: 'rule' | 'sync';
     automationId: string | null;
     containerId: string | null;
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     attempts: number;
   },
 ): Promise<boolean> {
@@ -190,7 +185,7 @@ export async function recordRunFailure(
     kind: 'rule' | 'sync';
     automationId: string | null;
     containerId: string | null;
-    workspace: WorkspaceRef;
+    workspace: Workspace | null;
     attempts: number;
     status: 'failed' | 'dead';
     error: string;
@@ -204,8 +199,8 @@ export async function recordRunFailure(
       kind: input.kind,
       automationId: input.automationId,
       containerId: input.containerId,
-      organisationId: input.workspace.organisationId,
-      userId: input.workspace.organisationId ? null : input.workspace.userId,
+      organisationId: input.workspace?.organisationId ?? null,
+      userId: input.workspace?.userId ?? null,
       status: input.status,
       attempts: input.attempts,
       error: input.error.slice(0, 2000),
@@ -225,7 +220,7 @@ export async function recordRunFailure(
 export async function listRuns(
   db: Executor,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     automationId?: string | undefined;
     inboxEventId?: string | undefined;
     status?: RunStatus | undefined;

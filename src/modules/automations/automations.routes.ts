@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, errorResponses } from '../../http/errors.ts';
-import { requireOrgAdmin } from '../identity/identity.guards.ts';
-import type { WorkspaceRef } from './automations.repository.ts';
+import { errorResponses } from '../../http/errors.ts';
+import { requireWorkspaceAdmin, sessionWorkspace } from '../workspaces/workspace.context.ts';
 import {
   adHocDryRunBodySchema,
   automationCreateSchema,
@@ -35,33 +34,17 @@ import {
   updateAutomation,
 } from './automations.service.ts';
 
-/**
- * `/api/settings/automations`: registered inside the settings scope (Clerk session). The
- * workspace is the session's active organisation (admins only) or the personal workspace.
- */
-function workspaceOf(request: FastifyRequest): { workspace: WorkspaceRef; userId: string } {
-  const session = request.sessionUser;
-  if (!session)
-    throw new AppError({ code: 'UNAUTHORIZED', status: 401, message: 'Sign in first.' });
-  return {
-    userId: session.userId,
-    workspace: session.activeOrganisationId
-      ? { organisationId: session.activeOrganisationId, userId: null }
-      : { organisationId: null, userId: session.userId },
-  };
-}
-
-async function adminInOrganisations(request: FastifyRequest): Promise<void> {
-  if (request.sessionUser?.activeOrganisationId) await requireOrgAdmin(request);
-}
-
 const tags = ['Settings: automations'];
 const security = [{ session: [] }];
 const data = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 
+/**
+ * `/api/settings/automations`: registered inside the settings scope (Clerk session). The
+ * workspace is the session's active organisation (admins only) or the personal workspace.
+ */
 export async function automationSettingsRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.addHook('preHandler', adminInOrganisations);
+  r.addHook('preHandler', requireWorkspaceAdmin);
   const deps = () => app.automations;
 
   r.get(
@@ -76,7 +59,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return { data: await listAutomations(deps(), { workspace, ...request.query }) };
     },
   );
@@ -95,7 +78,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request, reply) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       const created = await createAutomation(deps(), { workspace, userId, body: request.body });
       return reply.code(201).send({ data: created });
     },
@@ -113,7 +96,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       const { definition, ...rest } = request.body;
       return { data: await dryRunDefinition(deps(), { workspace, userId, definition, ...rest }) };
     },
@@ -131,7 +114,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return { data: await listRunHistory(deps(), { workspace, ...request.query }) };
     },
   );
@@ -148,7 +131,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return { data: await listWorkspaceEvents(deps(), { workspace, ...request.query }) };
     },
   );
@@ -170,7 +153,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       const requeued = await replayEvents(deps(), { workspace, ...request.body });
       app.automationWorker.wake();
       return { data: { requeued } };
@@ -188,7 +171,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return { data: await listBackfills(deps(), workspace) };
     },
   );
@@ -205,7 +188,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return { data: await getAutomation(deps(), workspace, request.params.id) };
     },
   );
@@ -223,7 +206,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return {
         data: await updateAutomation(deps(), {
           workspace,
@@ -250,7 +233,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
         },
       },
       async (request) => {
-        const { workspace } = workspaceOf(request);
+        const { workspace } = sessionWorkspace(request);
         return {
           data: await setAutomationEnabled(deps(), { workspace, id: request.params.id, enabled }),
         };
@@ -273,7 +256,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       await deleteAutomation(deps(), { workspace, id: request.params.id });
       return { data: { id: request.params.id, deleted: true as const } };
     },
@@ -293,7 +276,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       return {
         data: await dryRunSaved(deps(), {
           workspace,
@@ -318,7 +301,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return {
         data: await listRunHistory(deps(), {
           workspace,

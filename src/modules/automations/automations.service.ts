@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import { notFound, validationError } from '../../http/errors.ts';
 import type { InboxEventRow } from '../integrations/integrations.table.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
 import { applyRuleActions, type Effect, type ItemStore } from './automation.effects.ts';
 import {
@@ -23,7 +24,6 @@ import {
   listAutomationRows,
   listRuns,
   updateAutomationRow,
-  type WorkspaceRef,
 } from './automations.repository.ts';
 import type { AutomationCreate, AutomationDto, AutomationUpdate } from './automations.schemas.ts';
 import type { AutomationRow, AutomationRunRow, RunStatus } from './automations.table.ts';
@@ -35,8 +35,8 @@ import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
  * so only Linear rules need anything here.
  */
 export interface WebhookNeeds {
-  acquire(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
-  release(input: { workspace: WorkspaceRef; teamId: string; reason: string }): Promise<void>;
+  acquire(input: { workspace: Workspace; teamId: string; reason: string }): Promise<void>;
+  release(input: { workspace: Workspace; teamId: string; reason: string }): Promise<void>;
 }
 
 export const noWebhookNeeds: WebhookNeeds = {
@@ -96,7 +96,7 @@ function linearTeamOf(row: AutomationRow | undefined): string | null {
  */
 async function syncWebhookNeed(
   deps: AutomationsDeps,
-  ws: WorkspaceRef,
+  ws: Workspace,
   id: string,
   before: AutomationRow | undefined,
   after: AutomationRow | undefined,
@@ -116,7 +116,7 @@ async function syncWebhookNeed(
 
 export async function createAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; userId: string; body: AutomationCreate },
+  input: { workspace: Workspace; userId: string; body: AutomationCreate },
 ): Promise<AutomationDto> {
   const { body, workspace } = input;
   const { conditions } = checkedDefinition(body);
@@ -137,26 +137,26 @@ export async function createAutomation(
   return toDto(row);
 }
 
-async function loadRow(db: Db, workspace: WorkspaceRef, id: string): Promise<AutomationRow> {
+async function loadRow(db: Db, workspace: Workspace, id: string): Promise<AutomationRow> {
   const row = await findAutomation(db, { id, workspace });
   if (!row) throw notFound('Automation');
   return row;
 }
 
-export async function getAutomation(deps: AutomationsDeps, workspace: WorkspaceRef, id: string) {
+export async function getAutomation(deps: AutomationsDeps, workspace: Workspace, id: string) {
   return toDto(await loadRow(deps.db, workspace, id));
 }
 
 export async function listAutomations(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; limit: number; offset: number },
+  input: { workspace: Workspace; limit: number; offset: number },
 ) {
   return (await listAutomationRows(deps.db, input)).map(toDto);
 }
 
 export async function updateAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string; body: AutomationUpdate },
+  input: { workspace: Workspace; id: string; body: AutomationUpdate },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const rule = ruleOf(current);
@@ -188,7 +188,7 @@ export async function updateAutomation(
 
 export async function setAutomationEnabled(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string; enabled: boolean },
+  input: { workspace: Workspace; id: string; enabled: boolean },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const row = await updateAutomationRow(deps.db, {
@@ -203,7 +203,7 @@ export async function setAutomationEnabled(
 
 export async function deleteAutomation(
   deps: AutomationsDeps,
-  input: { workspace: WorkspaceRef; id: string },
+  input: { workspace: Workspace; id: string },
 ): Promise<void> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const deleted = await deleteAutomationRow(deps.db, input);
@@ -214,7 +214,7 @@ export async function deleteAutomation(
 // ------------------------------------------------------------------ dry run
 
 export interface DryRunInput {
-  workspace: WorkspaceRef;
+  workspace: Workspace;
   userId: string;
   inboxEventId?: string | undefined;
   payload?: Record<string, unknown> | undefined;
@@ -223,7 +223,7 @@ export interface DryRunInput {
 
 async function workspaceInboxEvent(
   db: Db,
-  workspace: WorkspaceRef,
+  workspace: Workspace,
   id: string,
 ): Promise<InboxEventRow> {
   const connections = await listWorkspaceConnectionIds(db, workspace);
@@ -339,7 +339,7 @@ function runDto(r: AutomationRunRow) {
 export async function listRunHistory(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     automationId?: string | undefined;
     inboxEventId?: string | undefined;
     status?: RunStatus | undefined;
@@ -369,7 +369,7 @@ function inboxDto(r: InboxEventRow) {
 export async function listWorkspaceEvents(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     state?: InboxEventRow['state'] | undefined;
     limit: number;
     offset: number;
@@ -388,7 +388,7 @@ export async function listWorkspaceEvents(
 export async function replayEvents(
   deps: AutomationsDeps,
   input: {
-    workspace: WorkspaceRef;
+    workspace: Workspace;
     eventIds?: string[] | undefined;
     deadLettered?: boolean | undefined;
   },
@@ -415,7 +415,7 @@ export async function replayEvents(
   return requeueInboxEvents(deps.db, [...ids]);
 }
 
-export async function listBackfills(deps: AutomationsDeps, workspace: WorkspaceRef) {
+export async function listBackfills(deps: AutomationsDeps, workspace: Workspace) {
   const connectionIds = await listWorkspaceConnectionIds(deps.db, workspace);
   const rows = await listBackfillsOfConnections(deps.db, connectionIds);
   return rows.map((b) => ({

@@ -2,6 +2,7 @@ import type { LinearClient } from '@linear/sdk';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
+import { workspaceOfRow } from '../workspaces/workspace.context.ts';
 import { applyLinearSync, type ItemStore, PermanentError } from './automation.effects.ts';
 import { normalizeLinearEvent } from './automation.event.ts';
 import { externalRefFor } from './automation.rules.ts';
@@ -148,10 +149,7 @@ export class LinearBackfillRunner {
     if (!link || !connection) throw new PermanentError('the link or the connection is gone');
     const client = await this.deps.linearClient(backfill.connectionId);
     if (!client) throw new PermanentError('the Linear connection is gone');
-    const workspace = {
-      organisationId: connection.organisationId,
-      userId: connection.organisationId ? null : connection.userId,
-    };
+    const workspace = workspaceOfRow(connection);
     const actingUserId = link.createdByUserId ?? connection.connectedByUserId ?? connection.userId;
     if (!actingUserId) throw new PermanentError('no user to create items as');
 

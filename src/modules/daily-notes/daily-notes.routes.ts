@@ -23,7 +23,7 @@ export const dailyNoteRoutes: FastifyPluginAsync = async (app) => {
     // Daily notes are addressed by date; a malformed date answers 404 like a missing note.
     param: {
       name: 'date',
-      schema: z.string().min(1).max(40),
+      schema: z.string().min(1).max(200),
       description: 'The note’s date, YYYY-MM-DD.',
     },
     listQuery: dailyNoteListQuerySchema,

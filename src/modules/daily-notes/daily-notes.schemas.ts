@@ -45,9 +45,19 @@ export const dailyNoteUpdateSchema = z
 export type DailyNoteUpdate = z.infer<typeof dailyNoteUpdateSchema>;
 
 export const dailyNoteListQuerySchema = z.object({
-  dates: stringListQuery.pipe(z.array(dateSchema).max(366)).optional().meta({
-    description: 'Dates to fetch: repeated `dates=` parameters or a comma-separated list.',
-  }),
+  dates: stringListQuery(
+    z
+      .string()
+      .regex(
+        /^ *\d{4}-\d{2}-\d{2} *(?:, *\d{4}-\d{2}-\d{2} *)*,?$/,
+        'must be dates YYYY-MM-DD, comma-separated',
+      ),
+  )
+    .pipe(z.array(dateSchema).max(366))
+    .optional()
+    .meta({
+      description: 'Dates to fetch: repeated `dates=` parameters or a comma-separated list.',
+    }),
   ...listQueryShape,
 });
 export type DailyNoteListQuery = z.infer<typeof dailyNoteListQuerySchema>;

@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
 import { safeEqual } from '../../http/safe-equal.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   integrationNotConnected,
   providerRejected,
@@ -23,8 +24,6 @@ import {
   listNeeds,
   listRegistrations,
   updateConnection,
-  type Workspace,
-  workspaceColumns,
 } from './integrations.repository.ts';
 import type {
   ConnectionAuthType,
@@ -195,7 +194,7 @@ export class ConnectionsService {
       return insertConnection(tx, {
         ...values,
         provider: input.provider,
-        ...workspaceColumns(input.workspace),
+        ...input.workspace,
       });
     });
     this.deps.onChange();
@@ -255,8 +254,7 @@ export class ConnectionsService {
       stateHash: hashState(state),
       provider: input.provider,
       userId: input.userId,
-      organisationId:
-        input.workspace.kind === 'organisation' ? input.workspace.organisationId : null,
+      organisationId: input.workspace.organisationId,
       expiresAt,
     });
     const url =
@@ -288,8 +286,7 @@ export class ConnectionsService {
     state: string;
   }): Promise<void> {
     const row = await consumeOauthState(this.deps.db, hashState(input.state));
-    const organisationId =
-      input.workspace.kind === 'organisation' ? input.workspace.organisationId : null;
+    const organisationId = input.workspace.organisationId;
     if (
       !row ||
       row.provider !== input.provider ||

@@ -1,11 +1,13 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
-import { sessionUnauthorized } from '../identity/identity.errors.ts';
-import { requireOrgAdmin } from '../identity/identity.guards.ts';
+import {
+  requireWorkspaceAdmin,
+  sessionWorkspace,
+  type Workspace,
+} from '../workspaces/workspace.context.ts';
 import type { ConnectionStatus, ConnectionsService, WebhookStatus } from './connections.service.ts';
-import type { Workspace } from './integrations.repository.ts';
 import {
   disconnectedSchema,
   integrationConnectionSchema,
@@ -23,23 +25,6 @@ import {
 import type { IntegrationProvider } from './integrations.table.ts';
 
 const ms = (d: Date | null) => (d ? d.getTime() : null);
-
-/** The session's workspace: its active organisation, else the user's personal workspace. */
-function workspaceOf(request: FastifyRequest): { workspace: Workspace; userId: string } {
-  const session = request.sessionUser;
-  if (!session) throw sessionUnauthorized();
-  return {
-    userId: session.userId,
-    workspace: session.activeOrganisationId
-      ? { kind: 'organisation', organisationId: session.activeOrganisationId }
-      : { kind: 'personal', userId: session.userId },
-  };
-}
-
-/** Organisation integrations are changed by admins only; a personal workspace by its owner. */
-async function requireWorkspaceAdmin(request: FastifyRequest): Promise<void> {
-  if (request.sessionUser?.activeOrganisationId) await requireOrgAdmin(request);
-}
 
 function webhookView(w: WebhookStatus) {
   return { ...w, lastErrorAt: ms(w.lastErrorAt) };
@@ -112,7 +97,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       return {
         data: { linear: await view(workspace, 'linear'), notion: await view(workspace, 'notion') },
       };
@@ -133,7 +118,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
           },
         },
       },
-      async (request) => ({ data: await required(workspaceOf(request).workspace, provider) }),
+      async (request) => ({ data: await required(sessionWorkspace(request).workspace, provider) }),
     );
 
     r.delete(
@@ -151,7 +136,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
         },
       },
       async (request) => {
-        await connections.disconnect(workspaceOf(request).workspace, provider);
+        await connections.disconnect(sessionWorkspace(request).workspace, provider);
         return { data: { provider, disconnected: true as const } };
       },
     );
@@ -173,7 +158,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
         },
       },
       async (request) => {
-        const { workspace, userId } = workspaceOf(request);
+        const { workspace, userId } = sessionWorkspace(request);
         const started = await connections.startOAuth({ provider, workspace, userId });
         return { data: { ...started, expiresAt: started.expiresAt.getTime() } };
       },
@@ -195,7 +180,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
         },
       },
       async (request, reply) => {
-        const { workspace, userId } = workspaceOf(request);
+        const { workspace, userId } = sessionWorkspace(request);
         const input = { workspace, userId, ...request.body };
         if (provider === 'linear') await connections.completeLinearOAuth(input);
         else await connections.completeNotionOAuth(input);
@@ -221,7 +206,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       await connections.connectLinearApiKey({ workspace, userId, apiKey: request.body.apiKey });
       return reply.code(201).send({ data: await required(workspace, 'linear') });
     },
@@ -240,7 +225,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (request) => ({ data: await connections.listTeams(workspaceOf(request).workspace) }),
+    async (request) => ({ data: await connections.listTeams(sessionWorkspace(request).workspace) }),
   );
 
   r.get(
@@ -257,7 +242,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const links = await connections.listLinks(workspaceOf(request).workspace);
+      const links = await connections.listLinks(sessionWorkspace(request).workspace);
       return {
         data: links.map((l) => ({
           containerId: l.containerId,
@@ -290,7 +275,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       const result = await connections.linkContainer({
         workspace,
         userId,
@@ -326,7 +311,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       await connections.unlinkContainer({
-        workspace: workspaceOf(request).workspace,
+        workspace: sessionWorkspace(request).workspace,
         containerId: request.params.containerId,
       });
       return { data: { containerId: request.params.containerId, deleted: true as const } };
@@ -347,7 +332,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
         },
       },
     },
-    async (request) => ({ data: await connections.reconcile(workspaceOf(request).workspace) }),
+    async (request) => ({ data: await connections.reconcile(sessionWorkspace(request).workspace) }),
   );
 
   r.post(
@@ -366,7 +351,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { workspace, userId } = workspaceOf(request);
+      const { workspace, userId } = sessionWorkspace(request);
       await connections.connectNotionToken({ workspace, userId, token: request.body.token });
       return reply.code(201).send({ data: await required(workspace, 'notion') });
     },
@@ -388,7 +373,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const connection = await connections.requireConnection(
-        workspaceOf(request).workspace,
+        sessionWorkspace(request).workspace,
         'notion',
       );
       return {
@@ -420,7 +405,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { workspace } = workspaceOf(request);
+      const { workspace } = sessionWorkspace(request);
       await connections.confirmNotionVerification({
         workspace,
         verificationToken: request.body.verificationToken,

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, isNotNull, lt, max, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   type IntegrationConnectionRow,
   type IntegrationProvider,
@@ -13,27 +14,13 @@ import {
   linearWebhookRegistrations,
 } from './integrations.table.ts';
 
-/** A workspace: an organisation, or a user's personal workspace. */
-export type Workspace =
-  | { kind: 'organisation'; organisationId: string }
-  | { kind: 'personal'; userId: string };
-
 function workspaceFilter(workspace: Workspace): SQL {
-  return workspace.kind === 'organisation'
+  return workspace.organisationId !== null
     ? eq(integrationConnections.organisationId, workspace.organisationId)
     : (and(
         eq(integrationConnections.userId, workspace.userId),
         sql`${integrationConnections.organisationId} is null`,
       ) as SQL);
-}
-
-export function workspaceColumns(workspace: Workspace): {
-  organisationId: string | null;
-  userId: string | null;
-} {
-  return workspace.kind === 'organisation'
-    ? { organisationId: workspace.organisationId, userId: null }
-    : { organisationId: null, userId: workspace.userId };
 }
 
 // --- connections -------------------------------------------------------------------------

@@ -43,13 +43,18 @@ export const epochMsQuery = z.coerce.number().int().min(0);
 
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-/** A comma-separated or repeated query parameter. */
-export const stringListQuery = z.union([z.string(), z.array(z.string())]).transform((v) =>
-  (Array.isArray(v) ? v : [v])
-    .flatMap((s) => s.split(','))
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0),
-);
+/**
+ * A comma-separated or repeated query parameter whose every value (one list) matches
+ * `list`, the pattern documented in the OpenAPI document; split, trimmed, empties dropped.
+ */
+export function stringListQuery(list: z.ZodString) {
+  return z.union([list, z.array(list)]).transform((v) =>
+    (Array.isArray(v) ? v : [v])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+}
 
 export const organisationIdInput = z.string().min(1).nullable().meta({
   description:

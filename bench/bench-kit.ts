@@ -1,0 +1,98 @@
+/**
+ * Pieces shared by the benchmarks that run servers in child processes and compare them with
+ * autocannon: a throwaway database on a Postgres server, child servers, measurement slices.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+export const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+/** A database name and URL on the server of `base` (created by `createBenchDatabase`). */
+export function benchDatabase(base: string): { name: string; url: string } {
+  const name = `monoid_bench_${randomBytes(4).toString('hex')}`;
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return { name, url: u.toString() };
+}
+
+export async function adminQuery(base: string, query: string): Promise<void> {
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(query);
+  } finally {
+    await client.end();
+  }
+}
+
+export function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+export async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+/** Runs a TypeScript server script in a child process (`nodeArgs`: e.g. --cpu-prof). */
+export function startServer(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export interface Measure {
+  rps: number;
+  p99: number;
+  p50: number;
+  non2xx: number;
+  maxRssMb: number;
+}
+
+/** One autocannon slice against `url`, sampling the server's RSS every 200 ms. */
+export async function measure(
+  url: string,
+  options: { connections: number; duration: number; headers?: Record<string, string> },
+  pid?: number,
+): Promise<Measure> {
+  let maxRss = 0;
+  const sampler = setInterval(() => {
+    if (pid) maxRss = Math.max(maxRss, rssKb(pid));
+  }, 200);
+  const result = await autocannon({ url, ...options });
+  clearInterval(sampler);
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    p50: result.latency.p50,
+    non2xx: result.non2xx + result.errors,
+    maxRssMb: Math.round(maxRss / 1024),
+  };
+}
