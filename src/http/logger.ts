@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.ts';
+import { redactUrl } from './redact-url.ts';
 
 /** Headers that carry credentials or signatures; never written to a log line. */
 export const redactedHeaders = [
@@ -80,7 +81,7 @@ export function loggerOptions(
       }) {
         return {
           method: request.method,
-          url: request.url,
+          url: redactUrl(request.url),
           remoteAddress: request.ip,
           headers: request.headers,
         };
