@@ -84,7 +84,12 @@ async function serve(env: Record<string, string>): Promise<void> {
         async (scope) => {
           scope.decorateRequest('apiKeyDetails', null);
           scope.addHook('onRequest', async (request) => {
-            request.principal = { keyId: fixed.keyId, userId: fixed.userId, scopes: fixed.scopes };
+            request.principal = {
+              keyId: fixed.keyId,
+              userId: fixed.userId,
+              scopes: fixed.scopes,
+              workspaceId: null,
+            };
             request.apiKeyDetails = fixed;
           });
           await scope.register(benchRoutes);
@@ -101,6 +106,7 @@ async function serve(env: Record<string, string>): Promise<void> {
     scopes: ['read' as const],
     expiresAt: null,
     revokedAt: null,
+    workspaceId: null,
   };
   const coldKeys: string[] = [];
   for (let i = 0; i < 15; i++) coldKeys.push((await createTestKey(app, { scopes: ['read'] })).key);

@@ -18,6 +18,7 @@ const fixed: VerifiedKey = {
   scopes: ['read'],
   expiresAt: null,
   revokedAt: null,
+  workspaceId: null,
 };
 
 const config = loadConfig();
@@ -27,7 +28,12 @@ const app = await buildApp(config, {
       async (scope) => {
         scope.decorateRequest('apiKeyDetails', null);
         scope.addHook('onRequest', (request, _reply, done) => {
-          request.principal = { keyId: fixed.keyId, userId: fixed.userId, scopes: fixed.scopes };
+          request.principal = {
+            keyId: fixed.keyId,
+            userId: fixed.userId,
+            scopes: fixed.scopes,
+            workspaceId: null,
+          };
           request.apiKeyDetails = fixed;
           done();
         });

@@ -47,6 +47,8 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
+import { securityLogRoutes } from './modules/security-log/security-log.routes.ts';
+import { startRetention } from './modules/security-log/security-log.ts';
 import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
 
 declare module 'fastify' {
@@ -210,6 +212,12 @@ export async function buildApp(
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
   await registerRateLimiting(app, config);
   await app.register(apiKeysPlugin);
+  const stopRetention = startRetention({
+    db: database.db,
+    retentionDays: config.SECURITY_LOG_RETENTION_DAYS,
+    onError: (err) => app.log.warn({ err }, 'could not prune the security log'),
+  });
+  app.addHook('onClose', async () => stopRetention());
   await app.register(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal
@@ -229,6 +237,7 @@ export async function buildApp(
       await settings.register(sessionAuth);
       await settings.register(identitySettingsRoutes); // GET /api/settings/me
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
+      await settings.register(securityLogRoutes, { prefix: '/security-log' });
       await settings.register(automationSettingsRoutes, { prefix: '/automations' });
       await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
     },

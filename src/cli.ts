@@ -34,7 +34,7 @@ import { isUuid } from './modules/workspaces/workspace.service.ts';
  */
 
 const usage = `Usage:
-  npm run cli -- keys create --user <clerkUserId> --name <name> --scopes read,write[,delete] [--expires-at <ISO>] [--json]
+  npm run cli -- keys create --user <clerkUserId> --name <name> --scopes read,write[,delete] [--expires-at <ISO>] [--workspace personal|<organisationId>] [--json]
   npm run cli -- keys list --user <clerkUserId> [--json]
   npm run cli -- keys revoke <keyId> [--reason <text>] [--json]
 `;
@@ -111,6 +111,7 @@ async function main(argv: string[], config: Config): Promise<number> {
       scopes: { type: 'string' },
       'expires-at': { type: 'string' },
       reason: { type: 'string' },
+      workspace: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -157,6 +158,7 @@ async function main(argv: string[], config: Config): Promise<number> {
         name: values.name ?? '',
         scopes,
         expiresAt,
+        workspace: values.workspace ?? null,
       });
       const view = toApiKeyView(created.apiKey, Date.now());
       if (values.json) {
@@ -171,6 +173,7 @@ async function main(argv: string[], config: Config): Promise<number> {
       } else {
         out(`Created API key "${view.name}" (${view.id}) for ${values.user}`);
         out(`  scopes: ${view.scopes.join(', ')}; expires: ${iso(view.expiresAt)}`);
+        if (view.workspace) out(`  workspace: ${view.workspace}`);
         out('');
         out(`  ${created.key}`);
         out('');

@@ -14,6 +14,8 @@ export interface ApiKeyPrincipal {
   /** users.id (internal uuid) of the key's owner; the key acts as this user. */
   userId: string;
   scopes: readonly Scope[];
+  /** A workspace-bound key's workspace (owner's user id = personal, or an organisation id). */
+  workspaceId: string | null;
 }
 
 export interface SessionUser {

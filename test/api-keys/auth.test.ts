@@ -71,7 +71,13 @@ describe('API key authentication on /api/v1', () => {
           lastName: null,
           imageUrl: null,
         },
-        key: { id: k.keyId, name: 'CI', scopes: ['read'], expiresAt: expiresAt.getTime() },
+        key: {
+          id: k.keyId,
+          name: 'CI',
+          scopes: ['read'],
+          expiresAt: expiresAt.getTime(),
+          workspace: null,
+        },
         organisations: [],
       },
     });
@@ -132,7 +138,12 @@ describe('API key authentication on /api/v1', () => {
           if (scopes.includes(needed)) {
             expect(res.statusCode, `${method} with ${scopes}`).toBe(200);
             if (method !== 'HEAD') {
-              expect(res.json().data).toEqual({ keyId: k.keyId, userId: k.userId, scopes });
+              expect(res.json().data).toEqual({
+                keyId: k.keyId,
+                userId: k.userId,
+                scopes,
+                workspaceId: null,
+              });
             }
           } else {
             expect(res.statusCode, `${method} with ${scopes}`).toBe(403);

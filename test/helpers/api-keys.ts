@@ -9,7 +9,14 @@ import { createApiKeyForClerkUser } from '../../src/modules/api-keys/api-keys.se
  */
 export async function createTestKey(
   app: FastifyInstance,
-  opts: { clerkUserId?: string; scopes?: Scope[]; expiresAt?: Date; name?: string } = {},
+  opts: {
+    clerkUserId?: string;
+    scopes?: Scope[];
+    expiresAt?: Date;
+    name?: string;
+    /** `personal` or an organisation id: a workspace-bound key. */
+    workspace?: string;
+  } = {},
 ): Promise<{ key: string; keyId: string; userId: string; clerkUserId: string }> {
   const clerkUserId = opts.clerkUserId ?? `user_test_${randomBytes(6).toString('hex')}`;
   const created = await createApiKeyForClerkUser(app.apiKeys.deps, {
@@ -17,6 +24,7 @@ export async function createTestKey(
     name: opts.name ?? 'test key',
     scopes: opts.scopes ?? ['read', 'write', 'delete'],
     expiresAt: opts.expiresAt ?? null,
+    workspace: opts.workspace ?? null,
   });
   return { key: created.key, keyId: created.apiKey.id, userId: created.userId, clerkUserId };
 }

@@ -70,7 +70,12 @@ export const apiKeyAuth = fp(
         throw missingCredentials();
       }
       const key = await verifier.authenticate(request, token);
-      request.principal = { keyId: key.keyId, userId: key.userId, scopes: key.scopes };
+      request.principal = {
+        keyId: key.keyId,
+        userId: key.userId,
+        scopes: key.scopes,
+        workspaceId: key.workspaceId,
+      };
       request.apiKeyDetails = key;
 
       const state = await perKey.consume(request);

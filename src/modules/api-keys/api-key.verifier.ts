@@ -4,10 +4,16 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Database, Executor } from '../../db/database.ts';
 import type { Scope } from '../../http/auth-context.ts';
 import { clientAddress, type Limiter, rateLimited, refusal } from '../../http/rate-limit.ts';
+import { recordMany, userAgentOf } from '../security-log/security-log.ts';
 import { parseApiKey } from './api-key.format.ts';
 import type { ApiKeyHasher } from './api-key.hasher.ts';
 import { expiredApiKey, invalidApiKey, malformedApiKey, revokedApiKey } from './api-keys.errors.ts';
-import { findKeyForVerification, writeLastUsed } from './api-keys.repository.ts';
+import {
+  findKeyForVerification,
+  insertKeyAddresses,
+  type KeySighting,
+  writeLastUsed,
+} from './api-keys.repository.ts';
 
 /** What a verified key lets a request do; cached, so it holds no secret. */
 export interface VerifiedKey {
@@ -18,11 +24,16 @@ export interface VerifiedKey {
   /** Epoch ms, or null for a key that never expires. */
   expiresAt: number | null;
   revokedAt: number | null;
+  /** The bound workspace (owner's user id = personal, or an organisation id); null: unbound. */
+  workspaceId: string | null;
 }
 
 interface CacheEntry extends VerifiedKey {
   cachedUntil: number;
 }
+
+/** Distinct key/address pairs remembered per process before the set starts over. */
+const SIGHTINGS_MAX = 100_000;
 
 export type Invalidation = { keyId: string } | { userId: string };
 
@@ -91,6 +102,9 @@ export class ApiKeyVerifier {
   private epoch = 0;
   private readonly lastWritten = new Map<string, number>();
   private readonly pendingLastUsed = new Map<string, number>();
+  /** `keyId address` pairs seen by this process; pending ones are not written yet. */
+  private readonly knownSightings = new Set<string>();
+  private readonly pendingSightings = new Map<string, KeySighting>();
   /** Invalidations whose transaction has not committed yet: keep those keys out of the cache. */
   private readonly held = new Map<string, number>();
   /**
@@ -166,6 +180,7 @@ export class ApiKeyVerifier {
     if (key.revokedAt !== null && key.revokedAt <= now) throw revokedApiKey();
     if (key.expiresAt !== null && key.expiresAt <= now) throw expiredApiKey();
     this.recordUse(key.keyId, now);
+    this.recordSighting(key.keyId, request, now);
     return key;
   }
 
@@ -187,6 +202,7 @@ export class ApiKeyVerifier {
       userId: row.userId,
       name: row.name,
       scopes: row.scopes,
+      workspaceId: row.workspaceId,
       expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
       // A deleted owner's keys are revoked by the deletion hook; this covers a missed hook.
       revokedAt: row.revokedAt
@@ -382,9 +398,55 @@ export class ApiKeyVerifier {
     this.pendingLastUsed.set(keyId, now);
   }
 
+  /**
+   * Remembers the first request of a key from an address (in memory, once per process), for
+   * the security log; written with the last-used batch. The table's primary key makes the
+   * first sighting across processes and restarts the only one logged.
+   */
+  private recordSighting(keyId: string, request: FastifyRequest, now: number): void {
+    const address = clientAddress(request);
+    const id = `${keyId} ${address}`;
+    if (this.knownSightings.has(id)) return;
+    if (this.knownSightings.size >= SIGHTINGS_MAX) this.knownSightings.clear();
+    this.knownSightings.add(id);
+    this.pendingSightings.set(id, { keyId, address, at: now, userAgent: userAgentOf(request) });
+  }
+
+  private async flushSightings(): Promise<void> {
+    if (this.pendingSightings.size === 0) return;
+    const batch = [...this.pendingSightings.values()];
+    this.pendingSightings.clear();
+    try {
+      await this.options.database.db.transaction(async (tx) => {
+        const fresh = await insertKeyAddresses(tx, batch);
+        const byId = new Map(batch.map((s) => [`${s.keyId} ${s.address}`, s]));
+        await recordMany(
+          tx,
+          fresh.map((row) => {
+            const seen = byId.get(`${row.keyId} ${row.address}`);
+            return {
+              action: 'api_key.used_from_new_address',
+              actor: { userId: row.userId },
+              target: { type: 'api_key', id: row.keyId },
+              userId: row.userId,
+              organisationId: row.workspaceId === row.userId ? null : row.workspaceId,
+              address: row.address,
+              userAgent: seen?.userAgent ?? null,
+              at: seen?.at ?? this.now(),
+              details: { name: row.name },
+            };
+          }),
+        );
+      });
+    } catch (err) {
+      this.options.log.warn({ err, sightings: batch.length }, 'could not record API key addresses');
+    }
+  }
+
   /** Writes pending last-used times in one statement. Safe to call at any time. */
   flushLastUsed(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      await this.flushSightings();
       if (this.pendingLastUsed.size === 0) return;
       const batch = [...this.pendingLastUsed].map(([id, at]) => ({ id, at: new Date(at) }));
       this.pendingLastUsed.clear();

@@ -3,7 +3,11 @@ import fp from 'fastify-plugin';
 import { clientAddress, createLimiter } from '../../http/rate-limit.ts';
 import { ApiKeyHasher } from './api-key.hasher.ts';
 import { ApiKeyVerifier } from './api-key.verifier.ts';
-import { type ApiKeyServiceDeps, revokeUserApiKeysInTransaction } from './api-keys.service.ts';
+import {
+  type ApiKeyServiceDeps,
+  revokeOrganisationBoundKeysInTransaction,
+  revokeUserApiKeysInTransaction,
+} from './api-keys.service.ts';
 import { GithubPublicKeys } from './github-public-keys.ts';
 
 /** Per-app API-key machinery, shared by the /api/v1 auth hook, settings routes and hooks. */
@@ -78,6 +82,13 @@ export const apiKeysPlugin = fp(
     if (app.hasDecorator('identityHooks')) {
       app.identityHooks.onUserDeleted.push(async (tx, userId) => {
         await revokeUserApiKeysInTransaction(tx, { verifier, userId });
+      });
+      // A key bound to an organisation ends with its owner's membership (or the organisation).
+      app.identityHooks.onMembershipEnded.push(async (tx, { userId, organisationId }) => {
+        await revokeOrganisationBoundKeysInTransaction(tx, { verifier, organisationId, userId });
+      });
+      app.identityHooks.onOrganisationDeleted.push(async (tx, organisationId) => {
+        await revokeOrganisationBoundKeysInTransaction(tx, { verifier, organisationId });
       });
     }
 

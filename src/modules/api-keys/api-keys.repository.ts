@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import { organisations, users } from '../identity/identity.table.ts';
-import { type ApiKeyRow, apiKeys, type NewApiKeyRow } from './api-keys.table.ts';
+import { type ApiKeyRow, apiKeyAddresses, apiKeys, type NewApiKeyRow } from './api-keys.table.ts';
 
 export async function insertApiKey(db: Executor, row: NewApiKeyRow): Promise<ApiKeyRow> {
   const [inserted] = await db.insert(apiKeys).values(row).returning();
@@ -19,6 +19,7 @@ export interface KeyForVerification {
   revokedAt: Date | null;
   lastUsedAt: Date | null;
   userDeletedAt: Date | null;
+  workspaceId: string | null;
 }
 
 /** The one query of a cold verification: by the unique public id, with the owner's state. */
@@ -37,6 +38,7 @@ export async function findKeyForVerification(
       revokedAt: apiKeys.revokedAt,
       lastUsedAt: apiKeys.lastUsedAt,
       userDeletedAt: users.deletedAt,
+      workspaceId: apiKeys.workspaceId,
     })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
@@ -96,17 +98,34 @@ export async function markRevoked(
   return row;
 }
 
-/** Revokes every live key of a user; returns the ids it revoked. */
+/** Revokes every live key of a user; returns the keys it revoked. */
 export async function revokeAllOfUser(
   db: Executor,
   input: { userId: string; at: Date; reason: string },
-): Promise<string[]> {
-  const rows = await db
+): Promise<ApiKeyRow[]> {
+  return db
     .update(apiKeys)
     .set({ revokedAt: input.at, revokeReason: input.reason })
     .where(and(eq(apiKeys.userId, input.userId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.map((r) => r.id);
+    .returning();
+}
+
+/** Revokes the live keys bound to an organisation (of one user, or of everyone). */
+export async function revokeBoundToOrganisation(
+  db: Executor,
+  input: { organisationId: string; userId?: string; at: Date; reason: string },
+): Promise<ApiKeyRow[]> {
+  return db
+    .update(apiKeys)
+    .set({ revokedAt: input.at, revokeReason: input.reason })
+    .where(
+      and(
+        eq(apiKeys.workspaceId, input.organisationId),
+        input.userId ? eq(apiKeys.userId, input.userId) : undefined,
+        isNull(apiKeys.revokedAt),
+      ),
+    )
+    .returning();
 }
 
 export async function markRolled(
@@ -228,4 +247,57 @@ export async function revokeMany(
      where k.id = v.id and k.revoked_at is null
     returning k.id::text as id`)) as unknown as { rows: Array<{ id: string }> };
   return result.rows.map((r) => r.id);
+}
+
+export interface KeySighting {
+  keyId: string;
+  address: string;
+  at: number;
+  userAgent: string | null;
+}
+
+/**
+ * Records key/address pairs; returns only those never seen before (by any process), with
+ * what the security log needs about their key.
+ */
+export async function insertKeyAddresses(
+  db: Executor,
+  sightings: readonly KeySighting[],
+): Promise<
+  Array<{
+    keyId: string;
+    address: string;
+    userId: string;
+    workspaceId: string | null;
+    name: string;
+  }>
+> {
+  if (sightings.length === 0) return [];
+  const values = sql.join(
+    sightings.map(
+      (s) =>
+        sql`(${s.keyId}::uuid, ${s.address}::text, ${new Date(s.at).toISOString()}::timestamptz)`,
+    ),
+    sql`, `,
+  );
+  const result = (await db.execute(sql`
+    with ins as (
+      insert into ${apiKeyAddresses} (key_id, address, first_seen_at)
+      select v.key_id, v.address, v.at from (values ${values}) as v(key_id, address, at)
+      where exists (select 1 from ${apiKeys} k where k.id = v.key_id)
+      on conflict do nothing
+      returning key_id, address
+    )
+    select ins.key_id::text as "keyId", ins.address, k.user_id::text as "userId",
+           k.workspace_id::text as "workspaceId", k.name
+      from ins join ${apiKeys} k on k.id = ins.key_id`)) as unknown as {
+    rows: Array<{
+      keyId: string;
+      address: string;
+      userId: string;
+      workspaceId: string | null;
+      name: string;
+    }>;
+  };
+  return result.rows;
 }

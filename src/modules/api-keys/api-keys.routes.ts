@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, errorResponses } from '../../http/errors.ts';
+import { requestContext } from '../security-log/security-log.ts';
 import {
   apiKeyIdParamsSchema,
   apiKeySchema,
@@ -63,6 +64,8 @@ export async function apiKeySettingsRoutes(app: FastifyInstance): Promise<void> 
         name: request.body.name,
         scopes: request.body.scopes,
         expiresAt: request.body.expiresAt ?? null,
+        workspace: request.body.workspace ?? null,
+        audit: requestContext(request),
       });
       reply.code(201).header('cache-control', 'no-store');
       return { data: { ...toApiKeyView(created.apiKey, now()), key: created.key } };
@@ -129,6 +132,7 @@ export async function apiKeySettingsRoutes(app: FastifyInstance): Promise<void> 
         userId: sessionUserId(request),
         id: request.params.id,
         reason: request.body?.reason ?? null,
+        audit: requestContext(request),
       });
       return { data: toApiKeyView(row, now()) };
     },
@@ -155,6 +159,7 @@ export async function apiKeySettingsRoutes(app: FastifyInstance): Promise<void> 
         userId: sessionUserId(request),
         id: request.params.id,
         oldKeyExpiresAt: request.body?.oldKeyExpiresAt ?? null,
+        audit: requestContext(request),
       });
       const at = now();
       reply.code(201).header('cache-control', 'no-store');

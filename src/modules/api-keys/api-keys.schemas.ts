@@ -3,6 +3,13 @@ import { scopes } from '../../http/auth-context.ts';
 
 export const scopeSchema = z.enum(scopes).meta({ id: 'ApiKeyScope' });
 
+const workspaceBindingSchema = z
+  .string()
+  .nullable()
+  .describe(
+    'The one workspace the key reaches: `personal`, an organisation `_id`, or null (every workspace of its user)',
+  );
+
 /** A key as the settings UI sees it. No hash and no key: they cannot serialise. */
 export const apiKeySchema = z
   .object({
@@ -19,6 +26,7 @@ export const apiKeySchema = z
     revokeReason: z.string().nullable(),
     replacedById: z.string().nullable().describe('the key that replaced this one (roll)'),
     rolledFromId: z.string().nullable().describe('the key this one replaced (roll)'),
+    workspace: workspaceBindingSchema,
   })
   .meta({ id: 'ApiKey' });
 
@@ -40,6 +48,16 @@ export const createApiKeyBodySchema = z.object({
     .nullable()
     .optional()
     .describe('ISO 8601 date-time, or epoch ms; in the future'),
+  workspace: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .nullable()
+    .optional()
+    .describe(
+      'Bind the key to one workspace: `personal`, or an organisation (`_id` or external `id`) you are a member of',
+    ),
 });
 
 export const revokeApiKeyBodySchema = z
@@ -74,6 +92,7 @@ export const meSchema = z
       name: z.string(),
       scopes: z.array(scopeSchema),
       expiresAt: z.number().int().nullable().describe('epoch ms; null: never expires'),
+      workspace: workspaceBindingSchema,
     }),
     organisations: z.array(
       z.object({

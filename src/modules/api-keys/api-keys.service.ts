@@ -1,6 +1,15 @@
 import type { Database, Executor } from '../../db/database.ts';
 import { scopes as allScopes, type Scope } from '../../http/auth-context.ts';
 import { conflict, notFound, validationError } from '../../http/errors.ts';
+import {
+  record,
+  recordMany,
+  type SecurityAction,
+  type SecurityCause,
+  type SecurityContext,
+  type SecurityEntry,
+} from '../security-log/security-log.ts';
+import { loadActor, resolveVisibleOrganisation } from '../workspaces/workspace.service.ts';
 import { displayKey, generateApiKey } from './api-key.format.ts';
 import type { ApiKeyHasher } from './api-key.hasher.ts';
 import type { ApiKeyVerifier, Invalidation } from './api-key.verifier.ts';
@@ -13,6 +22,7 @@ import {
   markRevoked,
   markRolled,
   revokeAllOfUser,
+  revokeBoundToOrganisation,
 } from './api-keys.repository.ts';
 import type { ApiKeyRow } from './api-keys.table.ts';
 
@@ -52,7 +62,54 @@ export function toApiKeyView(row: ApiKeyRow, now: number) {
     revokeReason: row.revokeReason,
     replacedById: row.replacedById,
     rolledFromId: row.rolledFromId,
+    workspace: workspaceOfKey(row),
   };
+}
+
+/** `personal`, an organisation `_id`, or null (unbound). */
+export function workspaceOfKey(row: { userId: string; workspaceId: string | null }) {
+  if (row.workspaceId === null) return null;
+  return row.workspaceId === row.userId ? 'personal' : row.workspaceId;
+}
+
+/** A security-log entry about a key: its owner's log, and its organisation's when bound to one. */
+function keyEntry(
+  row: ApiKeyRow,
+  action: SecurityAction,
+  context: SecurityContext,
+  details: SecurityEntry['details'] = {},
+): SecurityEntry {
+  const workspace = workspaceOfKey(row);
+  return {
+    ...context,
+    action,
+    target: { type: 'api_key', id: row.id },
+    userId: row.userId,
+    organisationId: workspace === 'personal' ? null : workspace,
+    details: { name: row.name, ...details },
+  };
+}
+
+/**
+ * The workspace a new key is bound to: `personal` (the user's id) or an organisation the
+ * user is a live member of (any role: a binding only narrows what the user already reaches).
+ */
+async function resolveBinding(
+  deps: ApiKeyServiceDeps,
+  userId: string,
+  workspace: string | null | undefined,
+): Promise<string | null> {
+  if (workspace === undefined || workspace === null) return null;
+  if (workspace === 'personal') return userId;
+  const db = deps.database.db;
+  const id = await resolveVisibleOrganisation(db, await loadActor(db, userId), workspace);
+  if (!id) {
+    const message = 'must be "personal" or an organisation you are a member of';
+    throw validationError(`Invalid request: body.workspace ${message}`, [
+      { path: 'body.workspace', message },
+    ]);
+  }
+  return id;
 }
 export type ApiKeyView = ReturnType<typeof toApiKeyView>;
 
@@ -91,6 +148,10 @@ export interface CreateApiKeyInput {
   name: string;
   scopes: readonly string[];
   expiresAt?: Date | null;
+  /** `personal` or an organisation (`_id` or external id) to bind the key to. */
+  workspace?: string | null;
+  /** Who asks, from where: recorded in the security log (in the same transaction). */
+  audit?: SecurityContext;
 }
 
 export interface CreatedApiKey {
@@ -144,11 +205,21 @@ export async function createApiKey(
 ): Promise<CreatedApiKey> {
   const now = (deps.now ?? Date.now)();
   const { name, scopes } = checkInput(input, now);
-  return issue(deps, {
+  const values = {
     userId: input.userId,
     name,
     scopes,
     expiresAt: input.expiresAt ?? null,
+    workspaceId: await resolveBinding(deps, input.userId, input.workspace),
+  };
+  const audit = input.audit;
+  // The operator CLI passes no audit: it writes single statements (see docs/api-keys.md).
+  if (!audit) return issue(deps, values);
+  const prepared = await prepareKey(deps);
+  return deps.database.db.transaction(async (tx) => {
+    const created = await issue(deps, values, tx, prepared);
+    await record(tx, keyEntry(created.apiKey, 'api_key.created', audit));
+    return created;
   });
 }
 
@@ -182,7 +253,7 @@ export async function getApiKey(
 /** Revokes a key; idempotent (revoking a revoked key changes nothing). */
 export async function revokeApiKey(
   deps: ApiKeyServiceDeps,
-  input: { userId?: string; id: string; reason?: string | null },
+  input: { userId?: string; id: string; reason?: string | null; audit?: SecurityContext },
 ): Promise<ApiKeyRow> {
   const now = (deps.now ?? Date.now)();
   const row = await deps.database.db.transaction(async (tx) => {
@@ -196,6 +267,12 @@ export async function revokeApiKey(
       at: new Date(now),
       reason: input.reason?.trim() || null,
     });
+    if (updated && input.audit) {
+      await record(
+        tx,
+        keyEntry(updated, 'api_key.revoked', input.audit, { reason: updated.revokeReason }),
+      );
+    }
     return updated ?? current;
   });
   await deps.invalidate({ keyId: row.id });
@@ -209,7 +286,7 @@ export async function revokeApiKey(
  */
 export async function rollApiKey(
   deps: ApiKeyServiceDeps,
-  input: { userId: string; id: string; oldKeyExpiresAt?: Date | null },
+  input: { userId: string; id: string; oldKeyExpiresAt?: Date | null; audit?: SecurityContext },
 ): Promise<CreatedApiKey & { previous: ApiKeyRow }> {
   const now = (deps.now ?? Date.now)();
   const requested = input.oldKeyExpiresAt ?? null;
@@ -242,6 +319,7 @@ export async function rollApiKey(
         scopes: normaliseScopes(old.scopes),
         expiresAt: old.expiresAt,
         rolledFromId: old.id,
+        workspaceId: old.workspaceId,
       },
       tx,
       prepared,
@@ -258,6 +336,15 @@ export async function rollApiKey(
       expiresAt: new Date(oldExpiry),
       replacedById: created.apiKey.id,
     };
+    if (input.audit) {
+      await record(
+        tx,
+        keyEntry(previous, 'api_key.rolled', input.audit, {
+          replacedById: created.apiKey.id,
+          oldKeyExpiresAt: oldExpiry,
+        }),
+      );
+    }
     return { ...created, previous };
   });
   await deps.invalidate({ keyId: input.id });
@@ -270,13 +357,20 @@ export async function revokeUserApiKeys(
   input: { userId: string; reason?: string },
 ): Promise<number> {
   const now = (deps.now ?? Date.now)();
-  const ids = await revokeAllOfUser(deps.database.db, {
+  const rows = await revokeAllOfUser(deps.database.db, {
     userId: input.userId,
     at: new Date(now),
     reason: input.reason ?? 'user deleted',
   });
   await deps.invalidate({ userId: input.userId });
-  return ids.length;
+  return rows.length;
+}
+
+/** Security-log entries for keys the system revoked, all at once. */
+function systemRevocations(rows: readonly ApiKeyRow[], cause: SecurityCause): SecurityEntry[] {
+  return rows.map((row) =>
+    keyEntry(row, 'api_key.revoked', { actor: { system: cause } }, { reason: row.revokeReason }),
+  );
 }
 
 /**
@@ -287,11 +381,36 @@ export async function revokeUserApiKeysInTransaction(
   tx: Executor,
   input: { verifier: ApiKeyVerifier; userId: string; reason?: string },
 ): Promise<number> {
-  const ids = await revokeAllOfUser(tx, {
+  const rows = await revokeAllOfUser(tx, {
     userId: input.userId,
     at: new Date(input.verifier.now()),
     reason: input.reason ?? 'user deleted',
   });
+  await recordMany(tx, systemRevocations(rows, 'user_deletion'));
   await input.verifier.invalidateOnCommit(tx, { userId: input.userId });
-  return ids.length;
+  return rows.length;
+}
+
+/**
+ * Membership end (one user) or organisation deletion (everyone): the keys bound to that
+ * organisation are revoked in the caller's transaction, so they are listed as revoked with
+ * the reason; caches drop them when it commits.
+ */
+export async function revokeOrganisationBoundKeysInTransaction(
+  tx: Executor,
+  input: { verifier: ApiKeyVerifier; organisationId: string; userId?: string },
+): Promise<number> {
+  const cause: SecurityCause = input.userId ? 'membership_end' : 'organisation_deletion';
+  const rows = await revokeBoundToOrganisation(tx, {
+    organisationId: input.organisationId,
+    ...(input.userId ? { userId: input.userId } : {}),
+    at: new Date(input.verifier.now()),
+    reason: input.userId ? 'organisation membership ended' : 'organisation deleted',
+  });
+  await recordMany(tx, systemRevocations(rows, cause));
+  await input.verifier.invalidateOnCommit(
+    tx,
+    rows.map((row) => ({ keyId: row.id })),
+  );
+  return rows.length;
 }

@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
+import { requestActor } from '../workspaces/workspace.service.ts';
 import { meSchema } from './api-keys.schemas.ts';
-import { normaliseScopes } from './api-keys.service.ts';
+import { normaliseScopes, workspaceOfKey } from './api-keys.service.ts';
 import { loadMe } from './api-me.service.ts';
 
 /** GET /api/v1/me: who the key acts as (the documented CLI's `whoami`). */
@@ -23,7 +24,8 @@ export const apiMeRoutes: FastifyPluginAsync = async (app) => {
       const principal = request.principal;
       const details = request.apiKeyDetails;
       if (!principal || !details) throw notFound('API key');
-      const me = await loadMe(app.database.db, principal.userId);
+      const db = app.database.db;
+      const me = await loadMe(db, await requestActor(request, db));
       return {
         data: {
           user: me.user,
@@ -32,6 +34,7 @@ export const apiMeRoutes: FastifyPluginAsync = async (app) => {
             name: details.name,
             scopes: normaliseScopes(details.scopes),
             expiresAt: details.expiresAt,
+            workspace: workspaceOfKey(details),
           },
           organisations: me.organisations,
         },

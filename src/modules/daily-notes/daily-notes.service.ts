@@ -1,7 +1,12 @@
 import type { Executor } from '../../db/database.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { dateSchema } from '../public-api/public-api.schemas.ts';
-import { type Actor, isUniqueViolation, nowMs } from '../workspaces/workspace.service.ts';
+import {
+  type Actor,
+  isUniqueViolation,
+  nowMs,
+  personalOwner,
+} from '../workspaces/workspace.service.ts';
 import {
   deleteDailyNoteRow,
   findDailyNoteRow,
@@ -41,12 +46,15 @@ export async function listDailyNotes(
   actor: Actor,
   query: DailyNoteListQuery,
 ): Promise<DailyNote[]> {
-  const rows = await listDailyNoteRows(db, { userId: actor.userId, ...query });
+  const rows = await listDailyNoteRows(db, { userId: personalOwner(actor, 'read'), ...query });
   return rows.map(present);
 }
 
 export async function getDailyNote(db: Executor, actor: Actor, date: string): Promise<DailyNote> {
-  const row = await findDailyNoteRow(db, { userId: actor.userId, date: pathDate(date) });
+  const row = await findDailyNoteRow(db, {
+    userId: personalOwner(actor, 'read'),
+    date: pathDate(date),
+  });
   if (!row) throw notFound('Daily note');
   return present(row);
 }
@@ -58,7 +66,7 @@ export async function createDailyNote(
 ): Promise<DailyNote> {
   const now = nowMs();
   const row = await insertDailyNote(db, {
-    userId: actor.userId,
+    userId: personalOwner(actor, 'write'),
     date: input.date,
     content: input.content ?? null,
     createdAt: now,
@@ -74,7 +82,10 @@ export async function updateDailyNote(
   date: string,
   patch: DailyNoteUpdate,
 ): Promise<DailyNote> {
-  const existing = await findDailyNoteRow(db, { userId: actor.userId, date: pathDate(date) });
+  const existing = await findDailyNoteRow(db, {
+    userId: personalOwner(actor, 'read'),
+    date: pathDate(date),
+  });
   if (!existing) throw notFound('Daily note');
   try {
     const row = await updateDailyNoteRow(db, existing.id, {
@@ -91,7 +102,10 @@ export async function updateDailyNote(
 }
 
 export async function deleteDailyNote(db: Executor, actor: Actor, date: string): Promise<string> {
-  const existing = await findDailyNoteRow(db, { userId: actor.userId, date: pathDate(date) });
+  const existing = await findDailyNoteRow(db, {
+    userId: personalOwner(actor, 'read'),
+    date: pathDate(date),
+  });
   if (!existing) throw notFound('Daily note');
   await deleteDailyNoteRow(db, existing.id);
   return existing.id;

@@ -139,9 +139,12 @@ async function applyClerkEvent(tx: Tx, hooks: IdentityHooks, event: ClerkEvent):
         role: data.role ?? 'org:member',
         eventAt,
       };
-      return event.type === 'organizationMembership.deleted'
-        ? endMembershipFromClerk(tx, fields)
-        : upsertMembershipFromClerk(tx, fields);
+      if (event.type !== 'organizationMembership.deleted') {
+        return upsertMembershipFromClerk(tx, fields);
+      }
+      const ended = await endMembershipFromClerk(tx, fields);
+      if (ended) for (const hook of hooks.onMembershipEnded) await hook(tx, ids);
+      return ended;
     }
     default:
       return false;

@@ -12,10 +12,14 @@ import type { Tx } from '../../db/database.ts';
 export interface IdentityHooks {
   onUserDeleted: Array<(tx: Tx, userId: string) => Promise<void>>;
   onOrganisationDeleted: Array<(tx: Tx, organisationId: string) => Promise<void>>;
+  /** A membership ended (Clerk `organizationMembership.deleted`). */
+  onMembershipEnded: Array<
+    (tx: Tx, membership: { userId: string; organisationId: string }) => Promise<void>
+  >;
 }
 
 export function createIdentityHooks(): IdentityHooks {
-  return { onUserDeleted: [], onOrganisationDeleted: [] };
+  return { onUserDeleted: [], onOrganisationDeleted: [], onMembershipEnded: [] };
 }
 
 declare module 'fastify' {

@@ -6,6 +6,7 @@ import {
   ADMIN_ROLE,
   invalidReference,
   resolveVisibleOrganisation,
+  workspaceRestricted,
 } from '../workspaces/workspace.service.ts';
 import {
   findOrganisationRow,
@@ -104,6 +105,8 @@ export async function createOrganisation(
   actor: Actor,
   input: OrganisationCreate,
 ): Promise<Organisation> {
+  // A new organisation is another workspace: out of reach of a workspace-bound key.
+  if (actor.boundTo) throw workspaceRestricted(actor);
   if (CLERK_ID_PATTERN.test(input.id)) {
     throw invalidReference(
       'id',

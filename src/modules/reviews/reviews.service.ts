@@ -1,6 +1,12 @@
 import type { Executor } from '../../db/database.ts';
 import { conflict, notFound } from '../../http/errors.ts';
-import { type Actor, isUniqueViolation, nowMs, pathId } from '../workspaces/workspace.service.ts';
+import {
+  type Actor,
+  isUniqueViolation,
+  nowMs,
+  pathId,
+  personalOwner,
+} from '../workspaces/workspace.service.ts';
 import {
   deleteReviewRow,
   findReviewRow,
@@ -31,12 +37,15 @@ export async function listReviews(
   actor: Actor,
   query: ReviewListQuery,
 ): Promise<Review[]> {
-  const rows = await listReviewRows(db, { userId: actor.userId, ...query });
+  const rows = await listReviewRows(db, { userId: personalOwner(actor, 'read'), ...query });
   return rows.map(present);
 }
 
 export async function getReview(db: Executor, actor: Actor, id: string): Promise<Review> {
-  const row = await findReviewRow(db, { id: pathId(id, 'Review'), userId: actor.userId });
+  const row = await findReviewRow(db, {
+    id: pathId(id, 'Review'),
+    userId: personalOwner(actor, 'read'),
+  });
   if (!row) throw notFound('Review');
   return present(row);
 }
@@ -48,7 +57,7 @@ export async function createReview(
 ): Promise<Review> {
   const now = nowMs();
   const row = await insertReview(db, {
-    userId: actor.userId,
+    userId: personalOwner(actor, 'write'),
     date: input.date,
     type: input.type,
     wakeTime: input.wakeTime ?? null,
@@ -67,7 +76,7 @@ export async function updateReview(
   patch: ReviewUpdate,
 ): Promise<Review> {
   const reviewId = pathId(id, 'Review');
-  const existing = await findReviewRow(db, { id: reviewId, userId: actor.userId });
+  const existing = await findReviewRow(db, { id: reviewId, userId: personalOwner(actor, 'read') });
   if (!existing) throw notFound('Review');
   try {
     const row = await updateReviewRow(db, reviewId, {
@@ -87,7 +96,7 @@ export async function updateReview(
 
 export async function deleteReview(db: Executor, actor: Actor, id: string): Promise<void> {
   const reviewId = pathId(id, 'Review');
-  const existing = await findReviewRow(db, { id: reviewId, userId: actor.userId });
+  const existing = await findReviewRow(db, { id: reviewId, userId: personalOwner(actor, 'read') });
   if (!existing) throw notFound('Review');
   await deleteReviewRow(db, reviewId);
 }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../db/database.ts';
 import { clientAddress } from '../../http/rate-limit.ts';
-import { insertSecurityEvents } from './security-log.repository.ts';
+import { insertSecurityEvents, pruneSecurityEvents } from './security-log.repository.ts';
 import type { NewSecurityEventRow } from './security-log.table.ts';
 
 /**
@@ -50,12 +50,11 @@ export interface SecurityEntry {
   at?: number;
 }
 
+/** Who acted and from where: what a request (or the system) adds to an entry. */
+export type SecurityContext = Pick<SecurityEntry, 'actor' | 'address' | 'userAgent'>;
+
 /** The acting user, address and user agent of a session (or API-key) request. */
-export function requestContext(request: FastifyRequest): {
-  actor: SecurityActor;
-  address: string;
-  userAgent: string | null;
-} {
+export function requestContext(request: FastifyRequest): SecurityContext {
   const userId = request.sessionUser?.userId ?? request.principal?.userId;
   if (!userId) throw new Error('security log: request has no authenticated user');
   return {
@@ -97,4 +96,19 @@ export async function recordMany(tx: Executor, entries: readonly SecurityEntry[]
     tx,
     entries.map((e) => toRow(e, now)),
   );
+}
+
+/** Deletes entries older than the retention window, hourly; returns a stop function. */
+export function startRetention(input: {
+  db: Executor;
+  retentionDays: number;
+  onError: (err: unknown) => void;
+}): () => void {
+  const prune = () =>
+    pruneSecurityEvents(input.db, Date.now() - input.retentionDays * 86_400_000).catch(
+      input.onError,
+    );
+  const timer = setInterval(prune, 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -170,7 +170,7 @@ async function resolveTask(
   } else if (explicitOrg !== undefined) {
     workspaceId = workspaceKey(actor, explicitOrg);
   } else {
-    workspaceId = existing?.workspaceId ?? actor.userId;
+    workspaceId = existing?.workspaceId ?? workspaceKey(actor, null);
   }
   const organisationId =
     existing && workspaceId === existing.workspaceId

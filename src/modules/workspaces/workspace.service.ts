@@ -23,13 +23,79 @@ export interface Actor {
   organisations: ReadonlyMap<string, string>;
   /** The API key's scopes; absent when no key is involved (the automation engine). */
   scopes?: readonly Scope[];
+  /**
+   * A workspace-bound API key's workspace: the user's id (personal) or an organisation id.
+   * Absent or null: every workspace the user reaches.
+   */
+  boundTo?: string | null;
 }
 
 export const ADMIN_ROLE = 'org:admin';
 
-export async function loadActor(db: Executor, userId: string): Promise<Actor> {
+/**
+ * The one place where the workspaces an actor reaches are computed. A workspace-bound key
+ * reaches only its workspace: the other organisations are dropped here, and the personal
+ * workspace is hidden when the key is bound to an organisation (see `personalVisible`).
+ * A key bound to an organisation the user has left stops working (401 API_KEY_REVOKED; the
+ * membership-end hook also revokes it, this covers a missed hook).
+ */
+export async function loadActor(
+  db: Executor,
+  userId: string,
+  boundTo: string | null = null,
+): Promise<Actor> {
   const access = await listOrganisationAccess(db, userId);
-  return { userId, organisations: new Map(access.map((a) => [a.organisationId, a.role])) };
+  const reachable = boundTo ? access.filter((a) => a.organisationId === boundTo) : access;
+  if (boundTo && boundTo !== userId && reachable.length === 0) throw bindingEnded();
+  return {
+    userId,
+    organisations: new Map(reachable.map((a) => [a.organisationId, a.role])),
+    boundTo,
+  };
+}
+
+const bindingEnded = () =>
+  new AppError({
+    code: 'API_KEY_REVOKED',
+    status: 401,
+    message: "The API key's organisation membership has ended.",
+    headers: {
+      'www-authenticate':
+        'Bearer realm="MONOid", error="invalid_token", error_description="The API key has been revoked."',
+    },
+  });
+
+/** 403 for a workspace-bound key asked to reach another workspace; names the binding only. */
+export function workspaceRestricted(actor: Actor): AppError {
+  const where =
+    actor.boundTo === actor.userId
+      ? 'your personal workspace'
+      : `organisation ${actor.boundTo ?? ''}`;
+  return new AppError({
+    code: 'KEY_WORKSPACE_RESTRICTED',
+    status: 403,
+    message: `This API key is restricted to ${where}; it cannot reach another workspace.`,
+  });
+}
+
+/** Whether the actor reaches their personal workspace (not with an organisation-bound key). */
+export function personalVisible(actor: Actor): boolean {
+  return !actor.boundTo || actor.boundTo === actor.userId;
+}
+
+/** Refuses (403) a write into a workspace outside the key's binding. */
+export function assertInBinding(actor: Actor, workspaceId: string): void {
+  if (actor.boundTo && actor.boundTo !== workspaceId) throw workspaceRestricted(actor);
+}
+
+/**
+ * The owner key of personal-only resources (reviews, daily notes): reads by an
+ * organisation-bound key match nothing (empty lists, 404), writes are refused (403).
+ */
+export function personalOwner(actor: Actor, access: 'read' | 'write'): string {
+  if (personalVisible(actor)) return actor.userId;
+  if (access === 'write') throw workspaceRestricted(actor);
+  return NO_MATCH_ID;
 }
 
 /** The actor of an /api/v1 request (set by the API-key auth hook). */
@@ -43,16 +109,25 @@ export async function requestActor(request: FastifyRequest, db: Executor): Promi
       headers: { 'www-authenticate': 'Bearer realm="MONOid"' },
     });
   }
-  return { ...(await loadActor(db, principal.userId)), scopes: principal.scopes };
+  return {
+    ...(await loadActor(db, principal.userId, principal.workspaceId)),
+    scopes: principal.scopes,
+  };
 }
 
 export function visibleWorkspaceIds(actor: Actor): string[] {
-  return [actor.userId, ...actor.organisations.keys()];
+  const organisations = [...actor.organisations.keys()];
+  return personalVisible(actor) ? [actor.userId, ...organisations] : organisations;
 }
 
-/** The workspace key of an item: its organisation, or its owner's personal workspace. */
+/**
+ * The workspace key of an item being written: its organisation, or its owner's personal
+ * workspace. Refused (403) outside a bound key's workspace.
+ */
 export function workspaceKey(actor: Actor, organisationId: string | null): string {
-  return organisationId ?? actor.userId;
+  const key = organisationId ?? actor.userId;
+  assertInBinding(actor, key);
+  return key;
 }
 
 /** The organisation a workspace key names (null for the actor's personal workspace). */
@@ -105,8 +180,12 @@ export async function workspacesForFilter(
   organisationId: string | undefined,
 ): Promise<string[]> {
   if (organisationId === undefined) return visibleWorkspaceIds(actor);
-  if (organisationId === 'personal') return [actor.userId];
+  if (organisationId === 'personal') {
+    assertInBinding(actor, actor.userId);
+    return [actor.userId];
+  }
   const id = await resolveVisibleOrganisation(db, actor, organisationId);
+  if (!id && actor.boundTo) throw workspaceRestricted(actor);
   return id ? [id] : [];
 }
 
@@ -121,8 +200,12 @@ export async function organisationForWrite(
   organisationId: string | null | undefined,
 ): Promise<string | null | undefined> {
   if (organisationId === undefined) return undefined;
-  if (organisationId === null || organisationId === 'personal') return null;
+  if (organisationId === null || organisationId === 'personal') {
+    assertInBinding(actor, actor.userId);
+    return null;
+  }
   const id = await resolveVisibleOrganisation(db, actor, organisationId);
+  if (!id && actor.boundTo) throw workspaceRestricted(actor);
   if (!id) throw invalidReference('organisationId', 'organisation not found');
   return id;
 }
