@@ -23,7 +23,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { runMigrations } from '../src/db/migrate.ts';
-import { signLinearBody } from '../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
 import { createTestKey } from '../test/helpers/api-keys.ts';
 import { startFakeLinear } from '../test/helpers/fakes/linear-fake.ts';
 
@@ -109,13 +109,13 @@ async function main(): Promise<void> {
   });
   const containerId = created.json().data._id as string;
   const workspace = { organisationId: null, userId: key.userId };
-  await setup.integrations.connections.connectLinearApiKey({
+  await setup.providers.linear.connect.connectApiKey({
     workspace,
     userId: key.userId,
     apiKey: LINEAR_KEY,
   });
   const teamId = linear.teams[0]?.id ?? '';
-  await setup.integrations.connections.linkContainer({
+  await setup.providers.linear.connect.linkContainer({
     workspace,
     userId: key.userId,
     containerId,

@@ -45,13 +45,13 @@ async function main(): Promise<void> {
     .values({ clerkId: `user_${randomUUID()}` })
     .returning();
   if (!user) throw new Error('no user');
-  const connection = await app.integrations.connections.connectLinearApiKey({
+  const connection = await app.providers.linear.connect.connectApiKey({
     workspace: { organisationId: null, userId: user.id },
     userId: user.id,
     apiKey: 'lin_api_bench',
   });
   const teamId = linear.teams[0]?.id ?? 'team';
-  await app.integrations.linearWebhooks.ensure({
+  await app.providers.linear.registrations.ensure({
     connectionId: connection.id,
     teamId,
     reason: 'automation:bench',

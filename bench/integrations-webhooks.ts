@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import { signLinearBody } from '../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
 
 const rates = (process.env.BENCH_RATES ?? '100,250,500,1000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

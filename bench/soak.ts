@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { signLinearBody } from '../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../test/automations/fixtures.ts';
 import { LINEAR_KEY, startHarness } from '../test/automations/harness.ts';
 import { clerkEnv, mintSessionToken } from '../test/helpers/clerk.ts';

@@ -25,28 +25,29 @@ import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { apiMeRoutes } from './modules/api-keys/api-me.routes.ts';
 import { leakReportRoutes } from './modules/api-keys/leak-report.routes.ts';
 import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
-import { integrationsWebhookNeeds } from './modules/automations/automation.webhook-needs.ts';
 import { automationsPlugin } from './modules/automations/automations.plugin.ts';
 import { automationSettingsRoutes } from './modules/automations/automations.routes.ts';
-import { NotionReader } from './modules/automations/notion-reader.ts';
 import { findContainerRow } from './modules/containers/containers.repository.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
 import { createIdentityHooks } from './modules/identity/identity.hooks.ts';
 import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
-import { readInboxStats } from './modules/integrations/inbox-stats.repository.ts';
+import { lastInboxEventAt, readInboxStats } from './modules/inbox/inbox.repository.ts';
+import { InboxIntake } from './modules/inbox/inbox-intake.ts';
+import { inboxWebhookRoutes } from './modules/inbox/inbox-webhook.routes.ts';
 import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
-import { IntegrationsService } from './modules/integrations/integrations.service.ts';
-import {
-  linearWebhookRoutes,
-  notionWebhookRoutes,
-} from './modules/integrations/webhooks.routes.ts';
+import { IntegrationsService, openSecretBox } from './modules/integrations/integrations.service.ts';
 import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
+import {
+  createProviders,
+  integrationSchemas,
+  type ProviderRegistry,
+} from './modules/providers/registry.ts';
 import { securityLogRoutes } from './modules/security-log/security-log.routes.ts';
 import { startRetention } from './modules/security-log/security-log.ts';
 import { workspaceIdOf } from './modules/workspaces/workspace.context.ts';
@@ -56,6 +57,10 @@ declare module 'fastify' {
     config: Config;
     database: Database;
     integrations: IntegrationsService;
+    /** The running providers (`providers/registry.ts`). */
+    providers: ProviderRegistry;
+    /** The one webhook intake path into the inbox. */
+    inboxIntake: InboxIntake;
   }
 }
 
@@ -66,7 +71,7 @@ export interface AppOverrides {
   logStream?: Writable;
   /** Skip migrations (the caller ran them). Default: run them. */
   skipMigrations?: boolean;
-  /** Do not run the Linear webhook reconciler at start (tests drive it explicitly). */
+  /** Do not start providers' background work at start (the Linear reconciler; tests drive it). */
   skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
   extraRoutes?: (app: FastifyInstance) => void | Promise<void>;
@@ -156,10 +161,24 @@ export async function buildApp(
   registerMetricsHooks(app);
 
   await registerSecurityHeaders(app);
+  // Providers and integrations need each other (connect flows save connections; settings
+  // list providers): integrations read the registry when called, after it is built here.
+  const box = openSecretBox(config);
+  let providers: ProviderRegistry | undefined;
   const integrations = new IntegrationsService({
+    database,
+    box,
+    providers: () => providers?.list.map((p) => p.connections) ?? [],
+    onChange: () => providers?.invalidate(),
+    lastEventAt: (connectionId) => lastInboxEventAt(database.db, connectionId),
+  });
+  const registry = createProviders({
     database,
     config,
     log: app.log,
+    box,
+    connections: integrations.connections,
+    store: publicApiItemStore,
     // Only a container of the connection's own workspace can be linked to a Linear team.
     containerGuard: async ({ workspace, containerId }) =>
       Boolean(
@@ -169,14 +188,19 @@ export async function buildApp(
         }),
       ),
   });
+  providers = registry;
   app.decorate('integrations', integrations);
-  app.addHook('onClose', async () => integrations.stop());
-  for (const [provider, url] of [
-    ['linear', config.LINEAR_API_URL],
-    ['notion', config.NOTION_API_URL],
-  ] as const) {
-    const stop = observeProviderCalls(provider, url, (labels, seconds) =>
-      app.metrics.providerCalls.observe(labels, seconds),
+  app.decorate('providers', registry);
+  app.addHook('onClose', async () => {
+    for (const provider of registry.list) await provider.stop?.();
+  });
+  const intake = new InboxIntake(database, app.log);
+  app.decorate('inboxIntake', intake);
+  app.addHook('onClose', async () => intake.stop());
+  for (const provider of registry.list) {
+    const stop = observeProviderCalls(
+      { provider: provider.id, baseUrl: provider.api.url, style: provider.api.style },
+      (labels, seconds) => app.metrics.providerCalls.observe(labels, seconds),
     );
     app.addHook('onClose', async () => stop());
   }
@@ -190,16 +214,15 @@ export async function buildApp(
   // The automation engine: its inbox worker starts once the app is ready (see the plugin).
   await app.register(automationsPlugin, {
     store: publicApiItemStore,
-    notion: new NotionReader(
-      (connectionId) => integrations.notionClient(connectionId),
-      config.NOTION_REQUESTS_PER_SECOND,
-    ),
-    webhooks: integrationsWebhookNeeds(database.db, integrations),
-    linearClient: (connectionId) => integrations.linearClient(connectionId),
+    sources: registry.list.map((p) => p.events),
+    ownActorIds: registry.list.flatMap((p) => p.ownActorIds),
+    backgroundJobs: registry.list.flatMap((p) => p.backgroundJobs),
+    listBackfills: async (connectionIds) =>
+      (await Promise.all(registry.list.map((p) => p.listBackfills?.(connectionIds) ?? []))).flat(),
   });
   // Deliveries received by this process wake its own worker at once, after their commit;
   // NOTIFY (coalesced) is for the other processes.
-  const stopWaking = integrations.onInboxEvents(() => app.automationWorker.wake());
+  const stopWaking = intake.onInboxEvents(() => app.inboxWorker.wake());
   app.addHook('onClose', async () => stopWaking());
 
   await registerOpenApi(app, config);
@@ -239,7 +262,10 @@ export async function buildApp(
       await settings.register(apiKeySettingsRoutes, { prefix: '/api-keys' });
       await settings.register(securityLogRoutes, { prefix: '/security-log' });
       await settings.register(automationSettingsRoutes, { prefix: '/automations' });
-      await settings.register(integrationSettingsRoutes, { prefix: '/integrations' });
+      await settings.register(integrationSettingsRoutes, {
+        prefix: '/integrations',
+        schemas: integrationSchemas,
+      });
     },
     { prefix: '/api/settings' },
   );
@@ -251,8 +277,12 @@ export async function buildApp(
         max: config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
       });
       await webhooks.register(clerkWebhookRoutes, { prefix: '/clerk' });
-      await webhooks.register(linearWebhookRoutes, { prefix: '/linear' });
-      await webhooks.register(notionWebhookRoutes, { prefix: '/notion' });
+      for (const provider of registry.list)
+        await webhooks.register(inboxWebhookRoutes, {
+          prefix: `/${provider.id}`,
+          intake,
+          verifier: provider.webhooks,
+        });
       await webhooks.register(leakReportRoutes, { prefix: '/github/secret-scanning' });
     },
     { prefix: '/webhooks' },
@@ -260,6 +290,6 @@ export async function buildApp(
 
   if (overrides.extraRoutes) await overrides.extraRoutes(app);
   await app.ready();
-  if (!overrides.skipReconciler) integrations.startReconciler();
+  if (!overrides.skipReconciler) for (const provider of registry.list) provider.start?.();
   return app;
 }

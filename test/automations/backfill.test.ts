@@ -83,7 +83,7 @@ describe('Linear backfill on link', () => {
   const taskCount = async () => (await h.tasks(`?containerId=${h.containerId}&limit=500`)).length;
 
   it('pages through the team, survives a failure and a crash, and fills the container exactly once', async () => {
-    const runner = h.t.app.automationWorker.backfill!;
+    const runner = h.t.app.providers.linear.backfill;
     // First run: projects, then 2 pages of issues, then the process "stops" (paused).
     expect(await runner.runOnce({ maxPages: 3 })).toBe(true);
     let row = await backfillRow();
@@ -157,7 +157,7 @@ describe('Linear backfill on link', () => {
   });
 
   it('unlinking stops the sync and keeps the items', async () => {
-    await h.t.app.integrations.connections.unlinkContainer({
+    await h.t.app.providers.linear.connect.unlinkContainer({
       workspace: { organisationId: null, userId: h.userId },
       containerId: h.containerId,
     });

@@ -9,21 +9,25 @@ import {
   definitionSchema,
   validateDefinition,
 } from '../../src/modules/automations/automation.definition.ts';
+import type { NormalizedEvent } from '../../src/modules/automations/automation.event.ts';
 import {
-  type NormalizedEvent,
-  normalizeLinearEvent,
-  normalizeNotionEvent,
-} from '../../src/modules/automations/automation.event.ts';
-import { evaluateRule, isOwnEvent } from '../../src/modules/automations/automation.rules.ts';
-import {
-  bucketForLinearState,
-  projectStatusForLinearState,
-} from '../../src/modules/automations/automation.state-mapping.ts';
+  type EvaluationContext,
+  evaluateRule,
+  isOwnEvent,
+} from '../../src/modules/automations/automation.rules.ts';
+import type { EventSourceDefinition } from '../../src/modules/automations/automation.source.ts';
 import {
   renderTemplate,
   validateTemplate,
 } from '../../src/modules/automations/automation.templates.ts';
-import { planLinearSync } from '../../src/modules/automations/linear-sync.mapping.ts';
+import { normalizeLinearEvent } from '../../src/modules/providers/linear/linear-event.ts';
+import {
+  bucketForLinearState,
+  projectStatusForLinearState,
+} from '../../src/modules/providers/linear/linear-state-mapping.ts';
+import { planLinearSync } from '../../src/modules/providers/linear/linear-sync.mapping.ts';
+import { normalizeNotionEvent } from '../../src/modules/providers/notion/notion-event.ts';
+import { eventSourceDefinitions } from '../../src/modules/providers/registry.ts';
 import { linearIssuePayload, notionPage, notionPageEvent } from './fixtures.ts';
 
 function linear(o: Parameters<typeof linearIssuePayload>[0] = {}): NormalizedEvent {
@@ -31,6 +35,16 @@ function linear(o: Parameters<typeof linearIssuePayload>[0] = {}): NormalizedEve
   if (!e) throw new Error('not normalized');
   return e;
 }
+
+/** The registry's sources, picked by the event's source (as the worker does). */
+const source: Pick<EventSourceDefinition, 'scopeMatches'> = {
+  scopeMatches: (scope, event) => {
+    const found = eventSourceDefinitions.find((s) => s.id === event.source);
+    if (!found) throw new Error(`no source ${event.source}`);
+    return found.scopeMatches(scope, event);
+  },
+};
+const ctx = (o: EvaluationContext = {}) => ({ ...o, source });
 
 function definition(input: unknown): AutomationDefinition {
   return definitionSchema.parse(input);
@@ -290,7 +304,7 @@ const bugRule = {
 
 describe('rule definitions', () => {
   it('accepts a valid rule', () => {
-    expect(validateDefinition(definition(bugRule)).errors).toEqual([]);
+    expect(validateDefinition(definition(bugRule), eventSourceDefinitions).errors).toEqual([]);
   });
 
   it('rejects an event of another source, unknown template fields, bad buckets and bad conditions', () => {
@@ -307,6 +321,7 @@ describe('rule definitions', () => {
           { type: 'update_linked', task: {} },
         ],
       }),
+      eventSourceDefinitions,
     );
     expect(errors.map((e) => e.path)).toEqual([
       'trigger.event',
@@ -323,12 +338,12 @@ describe('rule definitions', () => {
 describe('rule evaluation (shared by the worker and the dry run)', () => {
   const rule = () => {
     const def = definition(bugRule);
-    return { ...def, conditions: validateDefinition(def).conditions };
+    return { ...def, conditions: validateDefinition(def, eventSourceDefinitions).conditions };
   };
 
   it('plans a task with fields filled from the event', () => {
     const e = linear({ id: 'iss-9', labels: [{ id: 'l', name: 'bug' }], stateType: 'started' });
-    const out = evaluateRule(rule(), e);
+    const out = evaluateRule(rule(), e, ctx());
     expect(out.matched).toBe(true);
     expect(out.actions).toEqual([
       {
@@ -352,23 +367,24 @@ describe('rule evaluation (shared by the worker and the dry run)', () => {
   });
 
   it('explains why an event does not match', () => {
-    const noBug = evaluateRule(rule(), linear({ labels: [] }));
+    const noBug = evaluateRule(rule(), linear({ labels: [] }), ctx());
     expect(noBug).toMatchObject({ matched: false, stage: 'conditions', actions: [] });
     expect(noBug.failedCondition?.condition).toEqual({ in: ['bug', { var: 'labels' }] });
     const otherTeam = evaluateRule(
       rule(),
       linear({ teamId: 'team-2', labels: [{ id: 'l', name: 'bug' }] }),
+      ctx(),
     );
     expect(otherTeam.stage).toBe('scope');
-    const update = evaluateRule(rule(), linear({ action: 'update', updatedFrom: {} }));
+    const update = evaluateRule(rule(), linear({ action: 'update', updatedFrom: {} }), ctx());
     expect(update.stage).toBe('trigger');
   });
 
   it('loop guard: ignores events caused by our own integration identity', () => {
     const e = linear({ actorId: 'monoid-app', labels: [{ id: 'l', name: 'bug' }] });
     expect(isOwnEvent(e, ['monoid-app'])).toBe(true);
-    expect(evaluateRule(rule(), e, { ownActorIds: ['monoid-app'] }).stage).toBe('loop_guard');
-    expect(evaluateRule(rule(), e, { ownActorIds: ['someone-else'] }).matched).toBe(true);
+    expect(evaluateRule(rule(), e, ctx({ ownActorIds: ['monoid-app'] })).stage).toBe('loop_guard');
+    expect(evaluateRule(rule(), e, ctx({ ownActorIds: ['someone-else'] })).matched).toBe(true);
   });
 
   it('Notion rule scoped to a database with a property condition', () => {
@@ -382,10 +398,10 @@ describe('rule evaluation (shared by the worker and the dry run)', () => {
         },
       ],
     });
-    expect(validateDefinition(def).errors).toEqual([]);
+    expect(validateDefinition(def, eventSourceDefinitions).errors).toEqual([]);
     const e = normalizeNotionEvent(notionPageEvent(), notionPage({ title: 'Spec' }));
     if (!e) throw new Error('not normalized');
-    const out = evaluateRule(def, e);
+    const out = evaluateRule(def, e, ctx());
     expect(out.matched).toBe(true);
     expect(out.actions[0]).toMatchObject({
       type: 'create_task',
@@ -397,7 +413,7 @@ describe('rule evaluation (shared by the worker and the dry run)', () => {
       notionPage({ databaseId: 'db-2' }),
     );
     if (!other) throw new Error('not normalized');
-    expect(evaluateRule(def, other).stage).toBe('scope');
+    expect(evaluateRule(def, other, ctx()).stage).toBe('scope');
   });
 });
 

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  signLinearBody,
-  signNotionBody,
-} from '../../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
+import { signNotionBody } from '../../src/modules/providers/notion/notion-signature.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
@@ -72,7 +70,7 @@ export async function startHarness(
   if (container.statusCode !== 201) throw new Error(container.body);
   const containerId = container.json().data._id as string;
   const workspace = { organisationId: null, userId: key.userId };
-  const connection = await t.app.integrations.connections.connectLinearApiKey({
+  const connection = await t.app.providers.linear.connect.connectApiKey({
     workspace,
     userId: key.userId,
     apiKey: LINEAR_KEY,
@@ -81,7 +79,7 @@ export async function startHarness(
   let webhookId = '';
   let secret = '';
   if (options.link !== false) {
-    await t.app.integrations.connections.linkContainer({
+    await t.app.providers.linear.connect.linkContainer({
       workspace,
       userId: key.userId,
       containerId,
@@ -122,7 +120,7 @@ export async function startHarness(
       });
       return { statusCode: res.statusCode, body: res.body };
     },
-    drain: () => t.app.automationWorker.drain(),
+    drain: () => t.app.inboxWorker.drain(),
     async tasks(query = '') {
       const res = await t.app.inject({
         method: 'GET',
@@ -146,7 +144,7 @@ export async function connectNotion(
   token: string,
 ): Promise<{ connectionId: string; deliver(event: Record<string, unknown>): Promise<number> }> {
   const workspace = { organisationId: null, userId: h.userId };
-  const connection = await h.t.app.integrations.connections.connectNotionToken({
+  const connection = await h.t.app.providers.notion.connect.connectToken({
     workspace,
     userId: h.userId,
     token,
@@ -159,7 +157,7 @@ export async function connectNotion(
     payload: JSON.stringify({ verification_token: verificationToken }),
   });
   if (handshake.statusCode !== 200) throw new Error(handshake.body);
-  await h.t.app.integrations.connections.confirmNotionVerification({
+  await h.t.app.providers.notion.connect.confirmVerification({
     workspace,
     verificationToken,
   });

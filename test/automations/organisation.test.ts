@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationRuns, memberships, organisations, users } from '../../src/db/schema.ts';
-import { signLinearBody } from '../../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
@@ -65,13 +65,13 @@ describe('automations in an organisation', () => {
     expect(container.statusCode, container.body).toBe(201);
     containerId = container.json().data._id;
     const workspace = { organisationId: orgId, userId: null };
-    await t.app.integrations.connections.connectLinearApiKey({
+    await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: key.userId,
       apiKey: LINEAR_KEY,
     });
     teamId = linear.teams[0]!.id;
-    await t.app.integrations.connections.linkContainer({
+    await t.app.providers.linear.connect.linkContainer({
       workspace,
       userId: key.userId,
       containerId,
@@ -100,7 +100,7 @@ describe('automations in an organisation', () => {
       payload: body,
     });
     expect(res.statusCode, res.body).toBe(200);
-    await t.app.automationWorker.drain();
+    await t.app.inboxWorker.drain();
   };
   const tasksOf = async (issueId: string) => {
     const res = await t.app.inject({

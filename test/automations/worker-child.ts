@@ -6,7 +6,10 @@
 import pino from 'pino';
 import { openDatabase } from '../../src/db/database.ts';
 import { publicApiItemStore } from '../../src/modules/automations/automation.item-store.ts';
-import { AutomationWorker } from '../../src/modules/automations/automation.worker.ts';
+import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
+import { EventSources } from '../../src/modules/automations/automation.sources.ts';
+import { InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
+import { createLinearEventSource } from '../../src/modules/providers/linear/linear-source.ts';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: worker-child <database url>');
@@ -20,10 +23,18 @@ const store = {
     return id;
   },
 };
-const worker = new AutomationWorker(
+const log = pino({ level: 'silent' });
+const worker = new InboxWorker(
   database,
-  { db: database.db, store, notion: null, ownActorIds: [], log: pino({ level: 'silent' }) },
+  automationHandler({
+    db: database.db,
+    store,
+    sources: new EventSources([createLinearEventSource({ db: database.db })]),
+    ownActorIds: [],
+    log,
+  }),
   {
+    log,
     batchSize: 1,
     concurrency: 1,
     leaseMs: 1_000,

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationRuns, inboxEvents } from '../../src/db/schema.ts';
-import { AutomationWorker, backoffDelay } from '../../src/modules/automations/automation.worker.ts';
-import { claimInboxEvents } from '../../src/modules/automations/automation-inbox.repository.ts';
+import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
+import { claimInboxEvents } from '../../src/modules/inbox/inbox.repository.ts';
+import { backoffDelay, InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
 import { testPostgresUrl } from '../helpers/database.ts';
 import { linearIssuePayload } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -59,9 +60,9 @@ describe('the inbox worker under failure and concurrency', () => {
     await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     const app = h.t.app;
     let calls = 0;
-    const failing = new AutomationWorker(
+    const failing = new InboxWorker(
       app.database,
-      {
+      automationHandler({
         db: app.database.db,
         store: {
           ...app.automations.store,
@@ -71,11 +72,12 @@ describe('the inbox worker under failure and concurrency', () => {
             throw new Error('connection lost after the insert');
           },
         },
-        notion: null,
+        sources: app.automations.sources,
         ownActorIds: [],
         log: app.log,
-      },
+      }),
       {
+        log: app.log,
         batchSize: 10,
         concurrency: 1,
         leaseMs: 60_000,
@@ -116,16 +118,17 @@ describe('the inbox worker under failure and concurrency', () => {
         }),
       );
     const app = h.t.app;
-    const second = new AutomationWorker(
+    const second = new InboxWorker(
       app.database,
-      {
+      automationHandler({
         db: app.database.db,
         store: app.automations.store,
-        notion: null,
+        sources: app.automations.sources,
         ownActorIds: [],
         log: app.log,
-      },
+      }),
       {
+        log: app.log,
         batchSize: 7,
         concurrency: 3,
         leaseMs: 60_000,
@@ -202,7 +205,7 @@ describe('the in-process worker started by the app', () => {
   afterAll(async () => h.close());
 
   it('picks a delivery up on NOTIFY, without a test driving it, and stops with the app', async () => {
-    expect(h.t.app.automationWorker.running).toBe(true);
+    expect(h.t.app.inboxWorker.running).toBe(true);
     const id = randomUUID();
     await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     let found = 0;

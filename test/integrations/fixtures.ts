@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../src/db/database.ts';
 import { containers, memberships, organisations, users } from '../../src/db/schema.ts';
-import { signLinearBody } from '../../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 
 export async function createUser(db: Db, email = `${randomUUID()}@example.com`) {
   const [user] = await db

@@ -27,13 +27,13 @@ describe('inbox durability', () => {
     });
     const user = await createUser(t.app.database.db);
     const workspace = { organisationId: null, userId: user.id };
-    const connection = await t.app.integrations.connections.connectLinearApiKey({
+    const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
       apiKey: API_KEY,
     });
     teamId = linear.teams[0]!.id;
-    await t.app.integrations.linearWebhooks.ensure({
+    await t.app.providers.linear.registrations.ensure({
       connectionId: connection.id,
       teamId,
       reason: 'automation:durability',
@@ -47,8 +47,12 @@ describe('inbox durability', () => {
     await linear.close();
   });
 
+  // A retry resends the same event (Linear refreshes only webhookTimestamp).
+  const events = new Map<string, ReturnType<typeof linearIssuePayload>>();
   const send = (deliveryId: string) => {
-    const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
+    const event = events.get(deliveryId) ?? linearIssuePayload({ webhookId, teamId });
+    events.set(deliveryId, event);
+    const body = JSON.stringify({ ...event, webhookTimestamp: Date.now() });
     return t.app.inject({
       method: 'POST',
       url: '/webhooks/linear',

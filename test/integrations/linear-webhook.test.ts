@@ -32,14 +32,14 @@ describe('POST /webhooks/linear', () => {
     const user = await createUser(t.app.database.db);
     const workspace = { organisationId: null, userId: user.id };
     containerId = await createContainer(t.app.database.db, { userId: user.id });
-    const connection = await t.app.integrations.connections.connectLinearApiKey({
+    const connection = await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
       apiKey: API_KEY,
     });
     connectionId = connection.id;
     teamId = linear.teams[0]!.id;
-    await t.app.integrations.connections.linkContainer({
+    await t.app.providers.linear.connect.linkContainer({
       workspace,
       userId: user.id,
       containerId,
@@ -95,10 +95,34 @@ describe('POST /webhooks/linear', () => {
     expect(stored[0]!.occurredAt?.toISOString()).toBe(payload.createdAt);
   });
 
+  it('a captured signed body replayed under a new Linear-Delivery header is a duplicate', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const body = JSON.stringify(payload);
+    const first = await deliver(body, linearHeaders(body, secret));
+    expect(first.json()).toEqual({ received: true, duplicate: false });
+    // The header is not signed: an attacker can change it, the body they cannot.
+    const replay = await deliver(body, linearHeaders(body, secret, randomUUID()));
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual({ received: true, duplicate: true });
+    expect((await rows()).filter((r) => r.entityId === payload.data.id)).toHaveLength(1);
+  });
+
+  it('a Linear retry (same event, fresh webhookTimestamp, same Linear-Delivery) is a duplicate', async () => {
+    const payload = linearIssuePayload({ webhookId, teamId });
+    const deliveryId = randomUUID();
+    const body = JSON.stringify(payload);
+    expect((await deliver(body, linearHeaders(body, secret, deliveryId))).json().duplicate).toBe(
+      false,
+    );
+    const retried = JSON.stringify({ ...payload, webhookTimestamp: Date.now() + 1 });
+    const again = await deliver(retried, linearHeaders(retried, secret, deliveryId));
+    expect(again.json()).toEqual({ received: true, duplicate: true });
+  });
+
   it('wakes the engine after commit: in-process listener and a coalesced NOTIFY', async () => {
     const seen: string[][] = [];
     const notified: string[] = [];
-    const unsubscribe = t.app.integrations.onInboxEvents((ids) => seen.push(ids));
+    const unsubscribe = t.app.inboxIntake.onInboxEvents((ids) => seen.push(ids));
     const unlisten = await t.app.database.listen('inbox_events', (p) => notified.push(p));
     try {
       const body = JSON.stringify(linearIssuePayload({ webhookId, teamId }));
@@ -277,7 +301,7 @@ describe('POST /webhooks/linear', () => {
 
   it('unlinking deletes the webhook at Linear; its deliveries are then refused', async () => {
     const user = await t.app.database.db.query.users.findFirst();
-    await t.app.integrations.connections.unlinkContainer({
+    await t.app.providers.linear.connect.unlinkContainer({
       workspace: { organisationId: null, userId: user!.id },
       containerId,
     });

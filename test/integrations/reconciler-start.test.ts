@@ -29,12 +29,12 @@ describe('the reconciler at start', () => {
   it('recreates a webhook that disappeared while the server was down', async () => {
     const first = await buildTestApp({ db, env: env(), overrides: { skipReconciler: true } });
     const user = await createUser(first.app.database.db);
-    const connection = await first.app.integrations.connections.connectLinearApiKey({
+    const connection = await first.app.providers.linear.connect.connectApiKey({
       workspace: { organisationId: null, userId: user.id },
       userId: user.id,
       apiKey: API_KEY,
     });
-    await first.app.integrations.linearWebhooks.ensure({
+    await first.app.providers.linear.registrations.ensure({
       connectionId: connection.id,
       teamId: linear.teams[0]!.id,
       reason: 'automation:a1',
@@ -63,19 +63,19 @@ describe('the reconciler at start', () => {
       const [connection] = await app.app.database.db.query.integrationConnections.findMany();
       const credentials = await app.app.integrations.credentials(connection!.id);
       expect(credentials).toMatchObject({ provider: 'linear', accessToken: API_KEY });
-      await app.app.integrations.linearWebhooks.ensure({
+      await app.app.providers.linear.registrations.ensure({
         connectionId: connection!.id,
         teamId: linear.teams[0]!.id,
         reason: 'automation:a2',
       });
       expect(linear.webhooks.size).toBe(1);
-      await app.app.integrations.linearWebhooks.release({
+      await app.app.providers.linear.registrations.release({
         connectionId: connection!.id,
         teamId: linear.teams[0]!.id,
         reason: 'automation:a1',
       });
       expect(linear.webhooks.size).toBe(1);
-      await app.app.integrations.linearWebhooks.release({
+      await app.app.providers.linear.registrations.release({
         connectionId: connection!.id,
         teamId: linear.teams[0]!.id,
         reason: 'automation:a2',

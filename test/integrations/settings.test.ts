@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, integrationConnections, linearTeamLinks } from '../../src/db/schema.ts';
-import { signNotionBody } from '../../src/modules/integrations/webhook-signatures.ts';
+import { signNotionBody } from '../../src/modules/providers/notion/notion-signature.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
@@ -140,6 +140,24 @@ describe('/api/settings/integrations', () => {
         state,
       });
       expect(replay.statusCode).toBe(400);
+    });
+
+    it('another signed-in user presenting a state does not burn it: its owner still connects', async () => {
+      const start = await call('personal', 'POST', '/linear/oauth/authorize');
+      const { state } = start.json().data;
+      linear.oauthCodes.set('code-4', 'lin_oauth_token_4');
+      const stolen = await call('adminA', 'POST', '/linear/oauth/callback', {
+        code: 'code-4',
+        state,
+      });
+      expect(stolen.statusCode).toBe(400);
+      const requestsBefore = linear.tokenRequests.length;
+      const own = await call('personal', 'POST', '/linear/oauth/callback', {
+        code: 'code-4',
+        state,
+      });
+      expect(own.statusCode).toBe(201);
+      expect(linear.tokenRequests.at(requestsBefore)?.get('code')).toBe('code-4');
     });
   });
 
@@ -571,7 +589,7 @@ describe('Notion connection and webhook subscription', () => {
     const status = (await call('GET', '/notion')).json().data;
     const pageId = randomUUID();
     notion.pages.set(pageId, { object: 'page', id: pageId, properties: {} });
-    const client = await t.app.integrations.notionClient(status.id);
+    const client = await t.app.providers.notion.connect.clientFor(status.id);
     const page = await client!.pages.retrieve({ page_id: pageId });
     expect(page.id).toBe(pageId);
     const request = notion.requests.at(-1)!;

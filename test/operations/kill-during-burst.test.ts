@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLinearBody } from '../../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../automations/fixtures.ts';
 import { type Harness, LINEAR_KEY, startHarness } from '../automations/harness.ts';
 import { clerkEnv } from '../helpers/clerk.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLinearBody } from '../../src/modules/integrations/webhook-signatures.ts';
+import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../automations/fixtures.ts';
 import { type Harness, LINEAR_KEY, startHarness } from '../automations/harness.ts';
 import { clerkEnv } from '../helpers/clerk.ts';

@@ -20,13 +20,13 @@ describe('provider call metrics', () => {
   it('records Linear calls by operation and outcome, and failures', async () => {
     const user = await createUser(t.app.database.db);
     const workspace = { organisationId: null, userId: user.id };
-    await t.app.integrations.connections.connectLinearApiKey({
+    await t.app.providers.linear.connect.connectApiKey({
       workspace,
       userId: user.id,
       apiKey,
     });
     await expect(
-      t.app.integrations.connections.connectLinearApiKey({
+      t.app.providers.linear.connect.connectApiKey({
         workspace: { organisationId: null, userId: (await createUser(t.app.database.db)).id },
         userId: user.id,
         apiKey: 'lin_api_wrong',

@@ -1,23 +1,23 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
+import { externalProviders } from '../external-links/external-links.table.ts';
+import { findMemberIdByEmail } from '../identity/identity.repository.ts';
+import { PermanentError } from '../inbox/inbox.errors.ts';
 import {
   type Actor,
+  containerInWorkspace,
   createContainer,
   createProject,
   createTask,
+  findContainerIdByName,
+  findProjectIdByTitle,
   loadActor,
   updateProject,
   updateTask,
   upsertExternalLink,
 } from '../planning/planning.services.ts';
 import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
-import { type ItemStore, PermanentError, type TaskPatch } from './automation.effects.ts';
-import {
-  containerInWorkspace,
-  findContainerIdByName,
-  findMemberIdByEmail,
-  findProjectIdByTitle,
-} from './automation-items.repository.ts';
+import type { ItemStore, TaskPatch } from './automation.effects.ts';
 
 /**
  * A 4xx from the public API's services (the acting user left the organisation, a reference
@@ -123,8 +123,12 @@ export const publicApiItemStore: ItemStore = {
     }
   },
   async linkExternal(db, input) {
+    // The public API's link kinds name each provider (its contract); one it does not know
+    // cannot be linked, and retrying will not change that.
+    const provider = externalProviders.find((p) => p === input.provider);
+    if (!provider) throw new PermanentError(`external links have no kind "${input.provider}"`);
     await upsertExternalLink(db, {
-      provider: input.provider,
+      provider,
       externalId: input.externalId,
       url: input.url,
       title: input.title,

@@ -1,60 +1,44 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../db/database.ts';
-import type { InboxEventRow, LinearTeamLinkRow } from '../integrations/integrations.table.ts';
+import { PermanentError } from '../inbox/inbox.errors.ts';
+import type { InboxEventRow } from '../inbox/inbox.table.ts';
+import { type BatchCache, cached, type InboxHandler } from '../inbox/inbox.worker.ts';
+import { findConnectionOwner } from '../integrations/integrations.repository.ts';
 import { type Workspace, workspaceOfRow } from '../workspaces/workspace.context.ts';
+import { applyActions } from './actions/registry.ts';
 import type { AutomationDefinition } from './automation.definition.ts';
-import {
-  applyLinearSync,
-  applyRuleActions,
-  type Effect,
-  type ItemStore,
-  PermanentError,
-} from './automation.effects.ts';
-import {
-  type NormalizedEvent,
-  normalizeLinearEvent,
-  normalizeNotionEvent,
-} from './automation.event.ts';
-import { evaluateRule, externalRefFor } from './automation.rules.ts';
-import {
-  findConnection,
-  listTeamLinks,
-  markInboxProcessed,
-} from './automation-inbox.repository.ts';
+import type { EffectContext, ItemStore } from './automation.effects.ts';
+import type { NormalizedEvent } from './automation.event.ts';
+import { evaluateRule } from './automation.rules.ts';
+import type { EventSource, EventSources, SyncTarget } from './automation.sources.ts';
 import {
   claimRun,
   finishRun,
   listEnabledAutomations,
   type RunOutcome,
+  recordRunFailure,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
-import { planLinearSync } from './linear-sync.mapping.ts';
-
-/** Reads a Notion page (null when it is gone or not shared with the integration). */
-export interface NotionPageReader {
-  retrievePage(connectionId: string, pageId: string): Promise<unknown | null>;
-}
 
 export interface ProcessorDeps {
   db: Db;
   store: ItemStore;
-  notion: NotionPageReader | null;
+  sources: EventSources;
   /** Actor ids of this server's own integration identities (loop guard). */
   ownActorIds: readonly string[];
   log: FastifyBaseLogger;
-  /** Called once per processed inbox event with its outcome (metrics). */
-  onOutcome?: (outcome: 'succeeded' | 'retried' | 'dead_lettered') => void;
 }
 
 export type Target =
   | { kind: 'rule'; key: string; automation: AutomationRow }
-  | { kind: 'sync'; key: string; link: LinearTeamLinkRow };
+  | { kind: 'sync'; key: string; sync: SyncTarget };
 
 export interface PreparedEvent {
   row: InboxEventRow;
   workspace: Workspace;
   connectedByUserId: string | null;
+  source: EventSource | undefined;
   event: NormalizedEvent | null;
   targets: Target[];
 }
@@ -68,41 +52,12 @@ export function ruleOf(row: AutomationRow): {
   return {
     trigger: {
       source: row.source,
-      event: row.event as AutomationDefinition['trigger']['event'],
+      event: row.event,
       scope: (row.scope ?? {}) as AutomationDefinition['trigger']['scope'],
     },
     conditions: row.conditions,
     actions: row.actions as AutomationDefinition['actions'],
   };
-}
-
-/** Normalizes a stored inbox row (Notion: reads the page back first). */
-export async function normalizeInboxRow(
-  deps: Pick<ProcessorDeps, 'notion'>,
-  row: Pick<InboxEventRow, 'provider' | 'payload' | 'connectionId' | 'entityId' | 'eventType'>,
-): Promise<NormalizedEvent | null> {
-  if (row.provider === 'linear') return normalizeLinearEvent(row.payload);
-  if (!row.eventType.startsWith('page.')) return null;
-  let page: unknown = null;
-  if (row.eventType !== 'page.deleted' && row.entityId && deps.notion)
-    page = await deps.notion.retrievePage(row.connectionId, row.entityId);
-  return normalizeNotionEvent(row.payload, page);
-}
-
-/**
- * Look-ups shared by the events of one claimed batch (same connection, same rules): a rule
- * saved while a batch runs applies from the next batch on.
- */
-export type BatchCache = Map<string, Promise<unknown>>;
-
-function cached<T>(cache: BatchCache | undefined, key: string, load: () => Promise<T>): Promise<T> {
-  if (!cache) return load();
-  let hit = cache.get(key) as Promise<T> | undefined;
-  if (!hit) {
-    hit = load();
-    cache.set(key, hit);
-  }
-  return hit;
 }
 
 /** Everything outside the transaction: the connection, the event, the targets. */
@@ -112,25 +67,18 @@ export async function prepareInboxEvent(
   cache?: BatchCache,
 ): Promise<PreparedEvent | null> {
   const connection = await cached(cache, `connection:${row.connectionId}`, () =>
-    findConnection(deps.db, row.connectionId),
+    findConnectionOwner(deps.db, row.connectionId),
   );
   if (!connection) return null;
   const workspace = workspaceOfRow(connection);
-  const event = await normalizeInboxRow(deps, row);
+  const source = deps.sources.get(row.provider);
+  const event = source ? await source.normalizeStored(row) : null;
   const targets: Target[] = [];
-  if (event) {
-    if (
-      event.source === 'linear' &&
-      (event.entityType === 'issue' || event.entityType === 'project')
-    ) {
-      const teamIds =
-        event.scope.teamIds.length > 0 ? event.scope.teamIds : row.teamId ? [row.teamId] : [];
-      const links = await cached(cache, `links:${row.connectionId}:${teamIds.join(',')}`, () =>
-        listTeamLinks(deps.db, { connectionId: row.connectionId, teamIds }),
-      );
-      for (const link of links)
-        targets.push({ kind: 'sync', key: `sync:${link.containerId}`, link });
-    }
+  if (source && event) {
+    const syncs = source.syncTargets
+      ? await source.syncTargets({ db: deps.db, row, event, cache: cache ?? new Map() })
+      : [];
+    for (const sync of syncs) targets.push({ kind: 'sync', key: sync.key, sync });
     const rules = await cached(cache, `rules:${row.connectionId}:${event.event}`, () =>
       listEnabledAutomations(deps.db, { workspace, source: event.source, event: event.event }),
     );
@@ -141,6 +89,7 @@ export async function prepareInboxEvent(
     row,
     workspace,
     connectedByUserId: connection.connectedByUserId ?? connection.userId,
+    source,
     event,
     targets,
   };
@@ -161,39 +110,33 @@ function actingUser(prepared: PreparedEvent, preferred: string | null): string {
 }
 
 /**
- * Applies one event to every target in ONE transaction together with the run records and
- * the inbox row's `processed` state: all of it commits, or nothing does and the event is
- * retried. A target whose run already succeeded (replay, lease taken over) is skipped.
+ * Applies one event to every target inside the worker's transaction, which also holds the
+ * run records and the inbox row's `processed` state: all of it commits, or nothing does and
+ * the event is retried. A target whose run already succeeded (replay, lease taken over) is
+ * skipped.
  */
-export async function commitInboxEvent(
+export async function applyInboxEvent(
   deps: ProcessorDeps,
+  tx: Executor,
   prepared: PreparedEvent,
-): Promise<{ runs: number; effects: Effect[] }> {
+): Promise<void> {
   const { row, event } = prepared;
-  const all: Effect[] = [];
-  let runs = 0;
-  await deps.db.transaction(async (tx) => {
-    if (event) await lockEntity(tx, event.source, event.entityId);
-    for (const target of prepared.targets) {
-      if (!event) break;
-      const claimed = await claimRun(tx, {
-        inboxEventId: row.id,
-        targetKey: target.key,
-        kind: target.kind,
-        automationId: target.kind === 'rule' ? target.automation.id : null,
-        containerId: target.kind === 'sync' ? target.link.containerId : null,
-        workspace: prepared.workspace,
-        attempts: row.attempts,
-      });
-      if (!claimed) continue;
-      runs += 1;
-      const outcome = await runTarget(deps, tx, prepared, event, target);
-      all.push(...(outcome.effects as Effect[]));
-      await finishRun(tx, { inboxEventId: row.id, targetKey: target.key, outcome });
-    }
-    await markInboxProcessed(tx, row.id);
-  });
-  return { runs, effects: all };
+  if (!event) return;
+  await lockEntity(tx, event.source, event.entityId);
+  for (const target of prepared.targets) {
+    const claimed = await claimRun(tx, {
+      inboxEventId: row.id,
+      targetKey: target.key,
+      kind: target.kind,
+      automationId: target.kind === 'rule' ? target.automation.id : null,
+      containerId: target.kind === 'sync' ? target.sync.containerId : null,
+      workspace: prepared.workspace,
+      attempts: row.attempts,
+    });
+    if (!claimed) continue;
+    const outcome = await runTarget(deps, tx, prepared, event, target);
+    await finishRun(tx, { inboxEventId: row.id, targetKey: target.key, outcome });
+  }
 }
 
 async function runTarget(
@@ -204,38 +147,19 @@ async function runTarget(
   target: Target,
 ): Promise<RunOutcome & { effects: unknown[] }> {
   const versionAt = event.entityVersionAt ?? event.occurredAt;
-  if (target.kind === 'sync') {
-    const plan = planLinearSync(event);
-    if (plan.kind === 'none')
-      return { status: 'skipped', matched: false, stage: 'sync', reason: plan.reason, effects: [] };
-    const result = await applyLinearSync(
-      {
-        db: tx,
-        store: deps.store,
-        workspace: prepared.workspace,
-        actingUserId: actingUser(prepared, target.link.createdByUserId),
-        versionAt,
-        dryRun: false,
-      },
-      {
-        plan,
-        containerId: target.link.containerId,
-        ref: externalRefFor(event),
-        organisationId: prepared.workspace.organisationId,
-      },
-    );
-    if (result.stale)
-      return {
-        status: 'skipped',
-        matched: true,
-        stage: 'stale',
-        reason: 'an update newer than this event was already applied',
-        effects: [],
-      };
-    return { status: 'succeeded', matched: true, effects: result.effects };
-  }
+  const context = (preferredUserId: string | null): EffectContext => ({
+    db: tx,
+    store: deps.store,
+    workspace: prepared.workspace,
+    actingUserId: actingUser(prepared, preferredUserId),
+    versionAt,
+    dryRun: false,
+  });
+  if (target.kind === 'sync') return target.sync.run(context(target.sync.createdByUserId), event);
+  if (!prepared.source) throw new PermanentError(`no provider "${event.source}"`);
   const evaluation = evaluateRule(ruleOf(target.automation), event, {
     ownActorIds: deps.ownActorIds,
+    source: prepared.source,
   });
   if (!evaluation.matched)
     return {
@@ -246,16 +170,31 @@ async function runTarget(
       failedCondition: evaluation.failedCondition,
       effects: [],
     };
-  const effects = await applyRuleActions(
-    {
-      db: tx,
-      store: deps.store,
-      workspace: prepared.workspace,
-      actingUserId: actingUser(prepared, target.automation.createdByUserId),
-      versionAt,
-      dryRun: false,
-    },
+  const effects = await applyActions(
+    context(target.automation.createdByUserId),
     evaluation.actions,
   );
   return { status: 'succeeded', matched: true, effects, warnings: evaluation.warnings };
+}
+
+/** The automation engine as the inbox worker's handler. */
+export function automationHandler(deps: ProcessorDeps): InboxHandler<PreparedEvent> {
+  return {
+    prepare: (row, cache) => prepareInboxEvent(deps, row, cache),
+    apply: (tx, prepared) => applyInboxEvent(deps, tx, prepared),
+    async recordFailure({ row, prepared, error, dead }) {
+      for (const target of prepared?.targets ?? [])
+        await recordRunFailure(deps.db, {
+          inboxEventId: row.id,
+          targetKey: target.key,
+          kind: target.kind,
+          automationId: target.kind === 'rule' ? target.automation.id : null,
+          containerId: target.kind === 'sync' ? target.sync.containerId : null,
+          workspace: prepared?.workspace ?? null,
+          attempts: row.attempts,
+          status: dead ? 'dead' : 'failed',
+          error,
+        });
+    },
+  };
 }

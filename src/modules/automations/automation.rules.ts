@@ -1,8 +1,7 @@
+import { type AutomationAction, type PlannedAction, planAction } from './actions/registry.ts';
 import { evaluateConditions } from './automation.conditions.ts';
-import type { AutomationAction, AutomationTrigger } from './automation.definition.ts';
-import type { EventFields, NormalizedEvent } from './automation.event.ts';
-import { type ProjectStatus, type TaskBucket, taskBuckets } from './automation.state-mapping.ts';
-import { renderTemplate, renderText } from './automation.templates.ts';
+import type { AutomationTrigger } from './automation.definition.ts';
+import type { NormalizedEvent, TriggerScope } from './automation.event.ts';
 
 /**
  * Rule evaluation: given a rule and a normalized event, what the rule would do. Pure, so the
@@ -15,46 +14,7 @@ export interface EvaluableRule {
   actions: AutomationAction[];
 }
 
-export interface ExternalRef {
-  provider: 'linear' | 'notion';
-  externalId: string;
-  url: string | null;
-  title: string | null;
-}
-
-export interface PlannedTaskFields {
-  title?: string;
-  notes?: string | null;
-  bucket?: TaskBucket;
-  dueDate?: string | null;
-  doDate?: string | null;
-}
-
-export type ContainerRef =
-  | { by: 'id'; id: string }
-  | { by: 'name'; name: string; createIfMissing: boolean };
-
-export type PlannedAction =
-  | {
-      type: 'create_task';
-      task: PlannedTaskFields & { title: string };
-      project: { name: string; createIfMissing: boolean } | null;
-      container: ContainerRef | null;
-      externalLink: ExternalRef;
-    }
-  | {
-      type: 'create_project';
-      project: { title: string; description: string | null; status: ProjectStatus | null };
-      container: ContainerRef;
-      externalLink: ExternalRef;
-    }
-  | {
-      type: 'create_container';
-      container: { name: string; description: string | null };
-      externalLink: ExternalRef;
-    }
-  | { type: 'update_linked'; task: PlannedTaskFields; externalLink: ExternalRef }
-  | { type: 'complete_linked'; externalLink: ExternalRef };
+export type { PlannedAction };
 
 export type EvaluationStage = 'trigger' | 'scope' | 'loop_guard' | 'conditions';
 
@@ -83,23 +43,6 @@ export function isOwnEvent(event: NormalizedEvent, ownActorIds: readonly string[
   return id !== null && id !== undefined && ownActorIds.includes(id);
 }
 
-/** Whether the trigger's scope covers the event (an empty scope covers the whole connection). */
-export function scopeMatches(trigger: AutomationTrigger, event: NormalizedEvent): boolean {
-  const { scope } = trigger;
-  if (trigger.source === 'linear') {
-    return !scope.teamId || event.scope.teamIds.includes(scope.teamId);
-  }
-  const norm = (id: string | null | undefined) => (id ? id.replaceAll('-', '').toLowerCase() : '');
-  if (scope.databaseId) {
-    const want = norm(scope.databaseId);
-    if (norm(event.scope.databaseId) !== want && norm(event.scope.dataSourceId) !== want)
-      return false;
-  }
-  if (scope.parentPageId && norm(event.scope.parentPageId) !== norm(scope.parentPageId))
-    return false;
-  return true;
-}
-
 const notMatched = (
   stage: EvaluationStage,
   reason: string,
@@ -116,14 +59,16 @@ const notMatched = (
 export function evaluateRule(
   rule: EvaluableRule,
   event: NormalizedEvent,
-  context: EvaluationContext = {},
+  context: EvaluationContext & {
+    source: { scopeMatches(scope: TriggerScope, event: NormalizedEvent): boolean };
+  },
 ): RuleEvaluation {
   if (rule.trigger.source !== event.source || rule.trigger.event !== event.event)
     return notMatched(
       'trigger',
       `the rule triggers on ${rule.trigger.source} ${rule.trigger.event}, this is ${event.source} ${event.event}`,
     );
-  if (!scopeMatches(rule.trigger, event))
+  if (!context.source.scopeMatches(rule.trigger.scope, event))
     return notMatched('scope', 'the event is outside the rule scope');
   if (isOwnEvent(event, context.ownActorIds ?? []))
     return notMatched('loop_guard', "the event was caused by this server's own integration");
@@ -140,128 +85,4 @@ export function evaluateRule(
   const warnings: string[] = [];
   const actions = rule.actions.map((a) => planAction(a, event, warnings));
   return { matched: true, stage: null, reason: null, failedCondition: null, actions, warnings };
-}
-
-export function externalRefFor(event: NormalizedEvent): ExternalRef {
-  const f = event.fields;
-  // A comment's task is its issue's task.
-  if (event.entityType === 'comment' && f.comment?.issueId)
-    return { provider: 'linear', externalId: f.comment.issueId, url: null, title: f.title };
-  return { provider: event.source, externalId: event.entityId, url: f.url, title: f.title };
-}
-
-/** A calendar date (YYYY-MM-DD) from a date or date-time; null otherwise. */
-export function toCalendarDate(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const m = /^(\d{4}-\d{2}-\d{2})(?:$|T)/.exec(value.trim());
-  return m ? (m[1] ?? null) : null;
-}
-
-function renderBucket(
-  template: string | null | undefined,
-  fields: EventFields,
-  warnings: string[],
-): TaskBucket | undefined {
-  if (template === null || template === undefined) return undefined;
-  const value = renderText(template, fields);
-  if (value === null) return undefined;
-  if ((taskBuckets as readonly string[]).includes(value)) return value as TaskBucket;
-  warnings.push(`bucket "${value}" is not a bucket; the default is used`);
-  return undefined;
-}
-
-function renderTaskFields(
-  task: {
-    title?: string | null | undefined;
-    notes?: string | null | undefined;
-    bucket?: string | null | undefined;
-    dueDate?: string | null | undefined;
-    doDate?: string | null | undefined;
-  },
-  fields: EventFields,
-  warnings: string[],
-): PlannedTaskFields {
-  const out: PlannedTaskFields = {};
-  if (task.title) out.title = (renderText(task.title, fields) ?? 'Untitled').slice(0, 500);
-  if (task.notes !== undefined && task.notes !== null) out.notes = renderText(task.notes, fields);
-  const bucket = renderBucket(task.bucket, fields, warnings);
-  if (bucket) out.bucket = bucket;
-  if (task.dueDate) out.dueDate = toCalendarDate(renderTemplate(task.dueDate, fields));
-  if (task.doDate) out.doDate = toCalendarDate(renderTemplate(task.doDate, fields));
-  return out;
-}
-
-function renderContainer(
-  target: {
-    id?: string | null | undefined;
-    name?: string | null | undefined;
-    createIfMissing: boolean;
-  },
-  fields: EventFields,
-): ContainerRef {
-  if (target.id) return { by: 'id', id: target.id };
-  return {
-    by: 'name',
-    name: renderText(target.name, fields) ?? 'Untitled',
-    createIfMissing: target.createIfMissing,
-  };
-}
-
-function planAction(
-  action: AutomationAction,
-  event: NormalizedEvent,
-  warnings: string[],
-): PlannedAction {
-  const fields = event.fields;
-  const externalLink = externalRefFor(event);
-  switch (action.type) {
-    case 'create_task': {
-      const task = renderTaskFields(action.task, fields, warnings);
-      return {
-        type: 'create_task',
-        task: { ...task, title: task.title ?? 'Untitled' },
-        project: action.project
-          ? {
-              name: renderText(action.project.name, fields) ?? 'Untitled',
-              createIfMissing: action.project.createIfMissing,
-            }
-          : null,
-        container: action.container ? renderContainer(action.container, fields) : null,
-        externalLink,
-      };
-    }
-    case 'create_project': {
-      const status = renderText(action.project.status, fields);
-      const known = ['active', 'paused', 'done', 'backlog', 'cancelled'];
-      if (status && !known.includes(status))
-        warnings.push(`project status "${status}" is not a status; the default is used`);
-      return {
-        type: 'create_project',
-        project: {
-          title: renderText(action.project.title, fields) ?? 'Untitled',
-          description: renderText(action.project.description, fields),
-          status: status && known.includes(status) ? (status as ProjectStatus) : null,
-        },
-        container: renderContainer(action.container, fields),
-        externalLink,
-      };
-    }
-    case 'create_container':
-      return {
-        type: 'create_container',
-        container: {
-          name: renderText(action.container.name, fields) ?? 'Untitled',
-          description: renderText(action.container.description, fields),
-        },
-        externalLink,
-      };
-    case 'update_linked':
-      return {
-        type: 'update_linked',
-        task: renderTaskFields(action.task, fields, warnings),
-        externalLink,
-      };
-    case 'complete_linked':
-      return { type: 'complete_linked', externalLink };
-  }
 }

@@ -64,3 +64,10 @@ export function renderText(template: string | null | undefined, fields: EventFie
   const text = asText(renderTemplate(template, fields)).trim();
   return text === '' ? null : text;
 }
+
+/** A calendar date (YYYY-MM-DD) from a date or date-time; null otherwise. */
+export function toCalendarDate(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:$|T)/.exec(value.trim());
+  return m ? (m[1] ?? null) : null;
+}

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   type AutomationRow,
@@ -81,7 +82,7 @@ export async function deleteAutomationRow(
 /** Enabled rules of a workspace for one source and event (the worker's lookup). */
 export async function listEnabledAutomations(
   db: Executor,
-  input: { workspace: Workspace; source: 'linear' | 'notion'; event: string },
+  input: { workspace: Workspace; source: ProviderId; event: string },
 ): Promise<AutomationRow[]> {
   return db
     .select()
@@ -250,7 +251,7 @@ export async function listRuns(
 
 export interface ExternalItemKey {
   workspaceKey: string;
-  provider: 'linear' | 'notion';
+  provider: ProviderId;
   externalId: string;
   itemType: 'task' | 'project' | 'container';
   containerKey: string;

@@ -155,7 +155,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
     async (request) => {
       const { workspace } = sessionWorkspace(request);
       const requeued = await replayEvents(deps(), { workspace, ...request.body });
-      app.automationWorker.wake();
+      app.inboxWorker.wake();
       return { data: { requeued } };
     },
   );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { actionSchema, triggerSchema } from './automation.definition.ts';
+import { actionSchema } from './actions/registry.ts';
+import { triggerSchema } from './automation.definition.ts';
 import { runStatuses } from './automations.table.ts';
 
 /** Shapes of `/api/settings/automations` (Clerk session; admins in organisations). */
@@ -87,7 +88,7 @@ export const runListQuery = pageQuery.extend({
 export const inboxEventSchema = z
   .object({
     id: z.uuid(),
-    provider: z.enum(['linear', 'notion']),
+    provider: z.string().describe('A provider id'),
     eventType: z.string(),
     entityType: z.string().nullable(),
     entityId: z.string().nullable(),

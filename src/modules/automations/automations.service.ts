@@ -1,22 +1,20 @@
 import type { Db } from '../../db/database.ts';
 import { notFound, validationError } from '../../http/errors.ts';
-import type { InboxEventRow } from '../integrations/integrations.table.ts';
-import type { Workspace } from '../workspaces/workspace.context.ts';
-import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
-import { applyRuleActions, type Effect, type ItemStore } from './automation.effects.ts';
-import {
-  type NormalizedEvent,
-  normalizeLinearEvent,
-  normalizeNotionEvent,
-} from './automation.event.ts';
-import { type NotionPageReader, normalizeInboxRow, ruleOf } from './automation.processor.ts';
-import { evaluateRule } from './automation.rules.ts';
 import {
   findInboxEvent,
   listInboxEventsOfConnections,
-  listWorkspaceConnectionIds,
   requeueInboxEvents,
-} from './automation-inbox.repository.ts';
+} from '../inbox/inbox.repository.ts';
+import type { InboxEventRow } from '../inbox/inbox.table.ts';
+import { listWorkspaceConnectionIds } from '../integrations/integrations.repository.ts';
+import type { Workspace } from '../workspaces/workspace.context.ts';
+import { applyActions } from './actions/registry.ts';
+import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
+import type { Effect, ItemStore } from './automation.effects.ts';
+import type { NormalizedEvent } from './automation.event.ts';
+import { ruleOf } from './automation.processor.ts';
+import { evaluateRule } from './automation.rules.ts';
+import type { EventSource, EventSources } from './automation.sources.ts';
 import {
   deleteAutomationRow,
   findAutomation,
@@ -27,28 +25,30 @@ import {
 } from './automations.repository.ts';
 import type { AutomationCreate, AutomationDto, AutomationUpdate } from './automations.schemas.ts';
 import type { AutomationRow, AutomationRunRow, RunStatus } from './automations.table.ts';
-import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
 
-/**
- * Registers and releases the provider webhooks rules need (the Integrations machinery:
- * reference-counted needs, `automation:<id>`). Notion subscriptions are made in Notion's UI,
- * so only Linear rules need anything here.
- */
-export interface WebhookNeeds {
-  acquire(input: { workspace: Workspace; teamId: string; reason: string }): Promise<void>;
-  release(input: { workspace: Workspace; teamId: string; reason: string }): Promise<void>;
+/** A provider's backfills of linked containers, as the settings page lists them. */
+export interface BackfillView {
+  id: string;
+  containerId: string;
+  teamId: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  phase: 'projects' | 'issues';
+  pages: number;
+  items: number;
+  attempts: number;
+  lastError: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
 }
-
-export const noWebhookNeeds: WebhookNeeds = {
-  async acquire() {},
-  async release() {},
-};
 
 export interface AutomationsDeps {
   db: Db;
   store: ItemStore;
-  notion: NotionPageReader | null;
-  webhooks: WebhookNeeds;
+  /** Every provider's event source (the registry's, injected by app.ts). */
+  sources: EventSources;
+  /** Backfills of the given connections (a provider's; none: []). */
+  listBackfills(connectionIds: readonly string[]): Promise<BackfillView[]>;
   ownActorIds: readonly string[];
   log: { warn(obj: object, msg: string): void };
 }
@@ -70,22 +70,26 @@ function toDto(row: AutomationRow): AutomationDto {
 }
 
 /** Validates a definition; 400 VALIDATION_ERROR with every problem in `errors[]`. */
-function checkedDefinition(definition: AutomationDefinition): { conditions: unknown } {
-  const { conditions, errors } = validateDefinition(definition);
-  if (definition.trigger.source === 'linear' && !definition.trigger.scope.teamId)
-    errors.push({
-      path: 'trigger.scope.teamId',
-      message: 'a Linear rule names the team whose webhook it needs',
-    });
+function checkedDefinition(
+  deps: AutomationsDeps,
+  definition: AutomationDefinition,
+): { conditions: unknown } {
+  const { conditions, errors } = validateDefinition(definition, deps.sources.list);
   if (errors.length > 0) throw validationError('The automation is not valid', errors);
   return { conditions };
 }
 
 const ruleReason = (id: string) => `automation:${id}`;
 
-function linearTeamOf(row: AutomationRow | undefined): string | null {
-  if (row?.source !== 'linear' || !row.enabled) return null;
-  return (row.scope as { teamId?: string | null }).teamId ?? null;
+/** The provider webhook an enabled rule needs (a Linear team's), and whose source it is. */
+function webhookNeedOf(
+  deps: AutomationsDeps,
+  row: AutomationRow | undefined,
+): { source: EventSource; need: string } | null {
+  if (!row?.enabled) return null;
+  const source = deps.sources.get(row.source);
+  const need = source?.webhookNeedOf?.(ruleOf(row).trigger.scope) ?? null;
+  return source && need ? { source, need } : null;
 }
 
 /**
@@ -101,14 +105,15 @@ async function syncWebhookNeed(
   before: AutomationRow | undefined,
   after: AutomationRow | undefined,
 ) {
-  const oldTeam = linearTeamOf(before);
-  const newTeam = linearTeamOf(after);
-  if (oldTeam === newTeam) return;
+  const oldNeed = webhookNeedOf(deps, before);
+  const newNeed = webhookNeedOf(deps, after);
+  if (oldNeed?.source === newNeed?.source && oldNeed?.need === newNeed?.need) return;
+  const reason = ruleReason(id);
   try {
-    if (newTeam)
-      await deps.webhooks.acquire({ workspace: ws, teamId: newTeam, reason: ruleReason(id) });
-    if (oldTeam)
-      await deps.webhooks.release({ workspace: ws, teamId: oldTeam, reason: ruleReason(id) });
+    if (newNeed)
+      await newNeed.source.acquireWebhook?.({ workspace: ws, need: newNeed.need, reason });
+    if (oldNeed)
+      await oldNeed.source.releaseWebhook?.({ workspace: ws, need: oldNeed.need, reason });
   } catch (err) {
     deps.log.warn({ err, automationId: id }, 'automation webhook registration failed');
   }
@@ -119,7 +124,7 @@ export async function createAutomation(
   input: { workspace: Workspace; userId: string; body: AutomationCreate },
 ): Promise<AutomationDto> {
   const { body, workspace } = input;
-  const { conditions } = checkedDefinition(body);
+  const { conditions } = checkedDefinition(deps, body);
   const row = await insertAutomation(deps.db, {
     organisationId: workspace.organisationId,
     userId: workspace.organisationId ? null : workspace.userId,
@@ -166,7 +171,7 @@ export async function updateAutomation(
     conditions: body.conditions !== undefined ? body.conditions : rule.conditions,
     actions: body.actions ?? rule.actions,
   };
-  const { conditions } = checkedDefinition(definition);
+  const { conditions } = checkedDefinition(deps, definition);
   const row = await updateAutomationRow(deps.db, {
     id: input.id,
     workspace: input.workspace,
@@ -234,17 +239,17 @@ async function workspaceInboxEvent(
 
 async function eventForDryRun(
   deps: AutomationsDeps,
-  source: 'linear' | 'notion',
+  source: EventSource,
   input: DryRunInput,
 ): Promise<NormalizedEvent | null> {
   if (input.inboxEventId) {
     const row = await workspaceInboxEvent(deps.db, input.workspace, input.inboxEventId);
-    if (source === 'notion' && input.page !== undefined)
-      return normalizeNotionEvent(row.payload, input.page);
-    return normalizeInboxRow(deps, row);
+    return source.normalizeStored(
+      row,
+      input.page !== undefined ? { document: input.page } : undefined,
+    );
   }
-  if (source === 'linear') return normalizeLinearEvent(input.payload);
-  return normalizeNotionEvent(input.payload, input.page ?? null);
+  return source.normalize(input.payload, input.page ?? null);
 }
 
 class DryRunRollback extends Error {}
@@ -258,20 +263,21 @@ export async function dryRun(
   deps: AutomationsDeps,
   input: DryRunInput & { rule: ReturnType<typeof ruleOf> },
 ) {
-  const event = await eventForDryRun(deps, input.rule.trigger.source, input);
-  if (!event)
+  const source = deps.sources.get(input.rule.trigger.source);
+  const event = source ? await eventForDryRun(deps, source, input) : null;
+  if (!source || !event)
     throw validationError('The event is not one the automation engine understands', [
       {
         path: input.payload ? 'payload' : 'inboxEventId',
         message: 'unsupported or malformed event',
       },
     ]);
-  const evaluation = evaluateRule(input.rule, event, { ownActorIds: deps.ownActorIds });
+  const evaluation = evaluateRule(input.rule, event, { ownActorIds: deps.ownActorIds, source });
   let effects: Effect[] = [];
   if (evaluation.matched) {
     try {
       await deps.db.transaction(async (tx) => {
-        effects = await applyRuleActions(
+        effects = await applyActions(
           {
             db: tx,
             store: deps.store,
@@ -309,7 +315,7 @@ export async function dryRunDefinition(
   deps: AutomationsDeps,
   input: DryRunInput & { definition: AutomationDefinition },
 ) {
-  const { conditions } = checkedDefinition(input.definition);
+  const { conditions } = checkedDefinition(deps, input.definition);
   return dryRun(deps, { ...input, rule: { ...input.definition, conditions } });
 }
 
@@ -416,20 +422,5 @@ export async function replayEvents(
 }
 
 export async function listBackfills(deps: AutomationsDeps, workspace: Workspace) {
-  const connectionIds = await listWorkspaceConnectionIds(deps.db, workspace);
-  const rows = await listBackfillsOfConnections(deps.db, connectionIds);
-  return rows.map((b) => ({
-    id: b.id,
-    containerId: b.containerId,
-    teamId: b.teamId,
-    status: b.status,
-    phase: b.phase,
-    pages: b.pages,
-    items: b.items,
-    attempts: b.attempts,
-    lastError: b.lastError,
-    startedAt: b.startedAt?.getTime() ?? null,
-    finishedAt: b.finishedAt?.getTime() ?? null,
-    updatedAt: b.updatedAt.getTime(),
-  }));
+  return deps.listBackfills(await listWorkspaceConnectionIds(deps.db, workspace));
 }

@@ -13,7 +13,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../identity/identity.table.ts';
-import { inboxEvents, linearTeamLinks } from '../integrations/integrations.table.ts';
+import { inboxEvents } from '../inbox/inbox.table.ts';
+import type { ProviderId } from '../integrations/integrations.table.ts';
 
 /**
  * User automations, scoped to a workspace: an organisation (`organisation_id`) or a user's
@@ -31,7 +32,8 @@ export const automations = pgTable(
     name: text('name').notNull(),
     description: text('description'),
     enabled: boolean('enabled').notNull().default(true),
-    source: text('source', { enum: ['linear', 'notion'] }).notNull(),
+    /** The provider whose events trigger it (a registry id). */
+    source: text('source').$type<ProviderId>().notNull(),
     event: text('event').notNull(),
     scope: jsonb('scope').notNull().default({}),
     conditions: jsonb('conditions'),
@@ -104,7 +106,7 @@ export const externalItems = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     workspaceKey: text('workspace_key').notNull(),
-    provider: text('provider', { enum: ['linear', 'notion'] }).notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     externalId: text('external_id').notNull(),
     itemType: text('item_type', { enum: ['task', 'project', 'container'] }).notNull(),
     containerKey: text('container_key').notNull().default(''),
@@ -128,45 +130,6 @@ export const externalItems = pgTable(
   ],
 );
 
-export const backfillStatuses = ['pending', 'running', 'done', 'failed'] as const;
-export type BackfillStatus = (typeof backfillStatuses)[number];
-
-/**
- * Linear backfill of a team link: resumable (the cursor of the next page is committed with
- * the page's items), claimed with a lease like inbox rows so any process can resume it.
- */
-export const linearBackfills = pgTable(
-  'linear_backfills',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    linkId: uuid('link_id')
-      .notNull()
-      .references(() => linearTeamLinks.id, { onDelete: 'cascade' }),
-    containerId: uuid('container_id').notNull(),
-    connectionId: uuid('connection_id').notNull(),
-    teamId: text('team_id').notNull(),
-    status: text('status', { enum: backfillStatuses }).notNull().default('pending'),
-    /** `projects` then `issues`. */
-    phase: text('phase', { enum: ['projects', 'issues'] })
-      .notNull()
-      .default('projects'),
-    cursor: text('cursor'),
-    pages: integer('pages').notNull().default(0),
-    items: integer('items').notNull().default(0),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
-    lockedBy: text('locked_by'),
-    lastError: text('last_error'),
-    startedAt: timestamp('started_at', { withTimezone: true }),
-    finishedAt: timestamp('finished_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [uniqueIndex('linear_backfills_link_key').on(t.linkId)],
-);
-
 export type AutomationRow = typeof automations.$inferSelect;
 export type AutomationRunRow = typeof automationRuns.$inferSelect;
 export type ExternalItemRow = typeof externalItems.$inferSelect;
-export type LinearBackfillRow = typeof linearBackfills.$inferSelect;

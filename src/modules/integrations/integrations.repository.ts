@@ -1,17 +1,11 @@
-import { and, count, desc, eq, isNotNull, lt, max, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
   type IntegrationConnectionRow,
-  type IntegrationProvider,
-  inboxEvents,
   integrationConnections,
   integrationOauthStates,
-  type LinearTeamLinkRow,
-  type LinearWebhookRegistrationRow,
-  linearTeamLinks,
-  linearWebhookNeeds,
-  linearWebhookRegistrations,
+  type ProviderId,
 } from './integrations.table.ts';
 
 function workspaceFilter(workspace: Workspace): SQL {
@@ -27,7 +21,7 @@ function workspaceFilter(workspace: Workspace): SQL {
 
 export async function findConnection(
   db: Executor,
-  input: { provider: IntegrationProvider; workspace: Workspace },
+  input: { provider: ProviderId; workspace: Workspace },
 ): Promise<IntegrationConnectionRow | undefined> {
   const [row] = await db
     .select()
@@ -67,7 +61,7 @@ export async function lockConnection(
 
 export async function listConnections(
   db: Executor,
-  provider?: IntegrationProvider,
+  provider?: ProviderId,
 ): Promise<IntegrationConnectionRow[]> {
   return db
     .select()
@@ -103,217 +97,6 @@ export async function deleteConnection(db: Executor, id: string): Promise<void> 
   await db.delete(integrationConnections).where(eq(integrationConnections.id, id));
 }
 
-/** Notion connections of a Notion workspace that can verify events (a confirmed token). */
-export async function findNotionConnectionsByWorkspaceId(
-  db: Executor,
-  notionWorkspaceId: string,
-): Promise<Array<{ id: string; tokenEnc: string }>> {
-  const rows = await db
-    .select({
-      id: integrationConnections.id,
-      tokenEnc: integrationConnections.notionVerificationTokenEnc,
-    })
-    .from(integrationConnections)
-    .where(
-      and(
-        eq(integrationConnections.provider, 'notion'),
-        eq(integrationConnections.externalWorkspaceId, notionWorkspaceId),
-        isNotNull(integrationConnections.notionVerificationTokenEnc),
-      ),
-    );
-  return rows.flatMap((r) => (r.tokenEnc ? [{ id: r.id, tokenEnc: r.tokenEnc }] : []));
-}
-
-export async function lastInboxEventAt(db: Executor, connectionId: string): Promise<Date | null> {
-  const [row] = await db
-    .select({ at: max(inboxEvents.receivedAt) })
-    .from(inboxEvents)
-    .where(eq(inboxEvents.connectionId, connectionId));
-  return row?.at ?? null;
-}
-
-// --- Linear webhook registrations -----------------------------------------------------------
-
-export interface WebhookLookup {
-  registrationId: string;
-  connectionId: string;
-  teamId: string;
-  secretEnc: string;
-}
-
-export async function findRegistrationByProviderWebhookId(
-  db: Executor,
-  providerWebhookId: string,
-): Promise<WebhookLookup | undefined> {
-  const [row] = await db
-    .select({
-      registrationId: linearWebhookRegistrations.id,
-      connectionId: linearWebhookRegistrations.connectionId,
-      teamId: linearWebhookRegistrations.teamId,
-      secretEnc: linearWebhookRegistrations.secretEnc,
-    })
-    .from(linearWebhookRegistrations)
-    .where(eq(linearWebhookRegistrations.providerWebhookId, providerWebhookId))
-    .limit(1);
-  return row;
-}
-
-export async function findRegistration(
-  db: Executor,
-  input: { connectionId: string; teamId: string },
-): Promise<LinearWebhookRegistrationRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(linearWebhookRegistrations)
-    .where(
-      and(
-        eq(linearWebhookRegistrations.connectionId, input.connectionId),
-        eq(linearWebhookRegistrations.teamId, input.teamId),
-      ),
-    )
-    .limit(1);
-  return row;
-}
-
-export async function listRegistrations(
-  db: Executor,
-  connectionId: string,
-): Promise<Array<LinearWebhookRegistrationRow & { needs: number }>> {
-  const rows = await db
-    .select({ registration: linearWebhookRegistrations, needs: count(linearWebhookNeeds.reason) })
-    .from(linearWebhookRegistrations)
-    .leftJoin(
-      linearWebhookNeeds,
-      eq(linearWebhookNeeds.registrationId, linearWebhookRegistrations.id),
-    )
-    .where(eq(linearWebhookRegistrations.connectionId, connectionId))
-    .groupBy(linearWebhookRegistrations.id)
-    .orderBy(linearWebhookRegistrations.createdAt);
-  return rows.map((r) => ({ ...r.registration, needs: Number(r.needs) }));
-}
-
-export type NewRegistration = typeof linearWebhookRegistrations.$inferInsert;
-
-export async function insertRegistration(
-  db: Executor,
-  values: NewRegistration,
-): Promise<LinearWebhookRegistrationRow> {
-  const [row] = await db.insert(linearWebhookRegistrations).values(values).returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
-}
-
-export async function updateRegistration(
-  db: Executor,
-  id: string,
-  patch: Partial<NewRegistration>,
-): Promise<void> {
-  await db
-    .update(linearWebhookRegistrations)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(linearWebhookRegistrations.id, id));
-}
-
-export async function deleteRegistration(db: Executor, id: string): Promise<void> {
-  await db.delete(linearWebhookRegistrations).where(eq(linearWebhookRegistrations.id, id));
-}
-
-export async function addNeed(
-  db: Executor,
-  input: { registrationId: string; reason: string },
-): Promise<void> {
-  await db.insert(linearWebhookNeeds).values(input).onConflictDoNothing();
-}
-
-export async function removeNeed(
-  db: Executor,
-  input: { registrationId: string; reason: string },
-): Promise<void> {
-  await db
-    .delete(linearWebhookNeeds)
-    .where(
-      and(
-        eq(linearWebhookNeeds.registrationId, input.registrationId),
-        eq(linearWebhookNeeds.reason, input.reason),
-      ),
-    );
-}
-
-export async function countNeeds(db: Executor, registrationId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(linearWebhookNeeds)
-    .where(eq(linearWebhookNeeds.registrationId, registrationId));
-  return Number(row?.n ?? 0);
-}
-
-export async function listNeeds(db: Executor, registrationId: string): Promise<string[]> {
-  const rows = await db
-    .select({ reason: linearWebhookNeeds.reason })
-    .from(linearWebhookNeeds)
-    .where(eq(linearWebhookNeeds.registrationId, registrationId))
-    .orderBy(linearWebhookNeeds.reason);
-  return rows.map((r) => r.reason);
-}
-
-/**
- * Drops `container:<id>` needs whose team link is gone (a container deleted by a cascade, a
- * link removed outside the service), so that the reconciler can release their webhooks.
- */
-export async function pruneStaleContainerNeeds(
-  db: Executor,
-  connectionId: string,
-): Promise<number> {
-  const result = (await db.execute(sql`
-    delete from linear_webhook_needs n
-    using linear_webhook_registrations r
-    where n.registration_id = r.id
-      and r.connection_id = ${connectionId}::uuid
-      and n.reason like 'container:%'
-      and not exists (
-        select 1 from linear_team_links l
-        where l.connection_id = r.connection_id
-          and l.team_id = r.team_id
-          and 'container:' || l.container_id::text = n.reason)
-    returning n.reason`)) as unknown as { rows: unknown[] };
-  return result.rows.length;
-}
-
-// --- team links ----------------------------------------------------------------------------
-
-export async function findLinkByContainer(
-  db: Executor,
-  containerId: string,
-): Promise<LinearTeamLinkRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(linearTeamLinks)
-    .where(eq(linearTeamLinks.containerId, containerId))
-    .limit(1);
-  return row;
-}
-
-export async function listLinks(db: Executor, connectionId: string): Promise<LinearTeamLinkRow[]> {
-  return db
-    .select()
-    .from(linearTeamLinks)
-    .where(eq(linearTeamLinks.connectionId, connectionId))
-    .orderBy(desc(linearTeamLinks.createdAt));
-}
-
-export async function insertLink(
-  db: Executor,
-  values: typeof linearTeamLinks.$inferInsert,
-): Promise<LinearTeamLinkRow> {
-  const [row] = await db.insert(linearTeamLinks).values(values).returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
-}
-
-export async function deleteLink(db: Executor, id: string): Promise<void> {
-  await db.delete(linearTeamLinks).where(eq(linearTeamLinks.id, id));
-}
-
 // --- OAuth states ----------------------------------------------------------------------------
 
 export async function insertOauthState(
@@ -325,59 +108,99 @@ export async function insertOauthState(
   await db.delete(integrationOauthStates).where(lt(integrationOauthStates.expiresAt, new Date()));
 }
 
-/** Deletes and returns the state (single use), whether or not it is still valid. */
+/**
+ * Deletes and returns the state (single use), only when it belongs to this user, workspace
+ * and provider: anyone else presenting it is refused without consuming it.
+ */
 export async function consumeOauthState(
   db: Executor,
-  stateHash: string,
+  input: {
+    stateHash: string;
+    provider: ProviderId;
+    userId: string;
+    organisationId: string | null;
+  },
 ): Promise<typeof integrationOauthStates.$inferSelect | undefined> {
   const [row] = await db
     .delete(integrationOauthStates)
-    .where(eq(integrationOauthStates.stateHash, stateHash))
+    .where(
+      and(
+        eq(integrationOauthStates.stateHash, input.stateHash),
+        eq(integrationOauthStates.provider, input.provider),
+        eq(integrationOauthStates.userId, input.userId),
+        input.organisationId === null
+          ? isNull(integrationOauthStates.organisationId)
+          : eq(integrationOauthStates.organisationId, input.organisationId),
+      ),
+    )
     .returning();
   return row;
 }
 
-// --- inbox ------------------------------------------------------------------------------------
+// --- owners and workspaces (the automation engine's view) ----------------------------------
 
-export interface NewInboxEvent {
-  provider: IntegrationProvider;
-  deliveryId: string;
-  connectionId: string;
-  eventType: string;
-  entityType: string | null;
-  entityId: string | null;
-  teamId: string | null;
-  occurredAt: string | null;
-  /** The verified raw JSON text; Postgres parses it into jsonb (no re-serialisation here). */
-  payloadJson: string;
+/** The owner columns of a connection (the engine needs no secrets). */
+export async function findConnectionOwner(db: Executor, id: string) {
+  const [row] = await db
+    .select({
+      id: integrationConnections.id,
+      provider: integrationConnections.provider,
+      organisationId: integrationConnections.organisationId,
+      userId: integrationConnections.userId,
+      connectedByUserId: integrationConnections.connectedByUserId,
+      status: integrationConnections.status,
+    })
+    .from(integrationConnections)
+    .where(eq(integrationConnections.id, id));
+  return row;
 }
 
-/**
- * Inserts verified events in one autocommitted statement, skipping duplicates. Returns the
- * ids inserted. Deliberately no NOTIFY here: a notifying transaction takes Postgres' global
- * notify-queue lock through its commit, which serialises webhook commits (measured: p50 x2
- * and a third less throughput at 500/s). Wake-ups are sent after commit, coalesced (see
- * IntegrationsService.onInboxEvents).
- */
-export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): Promise<string[]> {
-  if (events.length === 0) return [];
-  const values = sql.join(
-    events.map(
-      (e) =>
-        sql`(${e.provider}, ${e.deliveryId}, ${e.connectionId}::uuid, ${e.eventType}, ${e.entityType}, ${e.entityId}, ${e.teamId}, ${e.occurredAt}::timestamptz, ${e.payloadJson}::jsonb)`,
-    ),
-    sql`, `,
-  );
-  const result = (await db.execute(sql`
-    with ins as (
-      insert into inbox_events
-        (provider, delivery_id, connection_id, event_type, entity_type, entity_id, team_id, occurred_at, payload)
-      values ${values}
-      on conflict (provider, connection_id, delivery_id) do nothing
-      returning id
-    )
-    select id::text as id from ins`)) as unknown as {
-    rows: Array<{ id: string }>;
-  };
-  return result.rows.map((r) => r.id);
+export async function listWorkspaceConnectionIds(
+  db: Executor,
+  workspace: { organisationId: string | null; userId: string | null },
+): Promise<string[]> {
+  const rows = await db
+    .select({ id: integrationConnections.id })
+    .from(integrationConnections)
+    .where(
+      workspace.organisationId
+        ? eq(integrationConnections.organisationId, workspace.organisationId)
+        : eq(integrationConnections.userId, workspace.userId ?? ''),
+    );
+  return rows.map((r) => r.id);
+}
+
+export async function findWorkspaceConnectionId(
+  db: Executor,
+  workspace: { organisationId: string | null; userId: string | null },
+  provider: ProviderId,
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: integrationConnections.id })
+    .from(integrationConnections)
+    .where(
+      and(
+        eq(integrationConnections.provider, provider),
+        workspace.organisationId
+          ? eq(integrationConnections.organisationId, workspace.organisationId)
+          : eq(integrationConnections.userId, workspace.userId ?? ''),
+      ),
+    );
+  return row?.id ?? null;
+}
+
+/** Connections of one provider workspace (a Notion workspace may be connected twice). */
+export async function findConnectionsByExternalWorkspace(
+  db: Executor,
+  input: { provider: ProviderId; externalWorkspaceId: string },
+): Promise<IntegrationConnectionRow[]> {
+  return db
+    .select()
+    .from(integrationConnections)
+    .where(
+      and(
+        eq(integrationConnections.provider, input.provider),
+        eq(integrationConnections.externalWorkspaceId, input.externalWorkspaceId),
+      ),
+    );
 }

@@ -1,5 +1,5 @@
 /**
- * Latency and errors of calls to Linear and Notion, observed where every SDK call ends up:
+ * Latency and errors of calls to providers' APIs, observed where every SDK call ends up:
  * `globalThis.fetch` (@linear/sdk reads it per request, @notionhq/client at construction, so
  * the wrapper is installed before any client exists). Each app registers the API base URLs it
  * uses; requests to anything else pass through untouched.
@@ -9,17 +9,21 @@ type Observe = (
   seconds: number,
 ) => void;
 
+/** How a provider's API names an operation: a GraphQL operation name, or method and path. */
+export type ApiStyle = 'graphql' | 'rest';
+
 interface Observer {
   prefix: string;
   provider: string;
+  style: ApiStyle;
   observe: Observe;
 }
 
 const observers = new Set<Observer>();
 let installed = false;
 
-function operationOf(provider: string, url: URL, init: RequestInit | undefined): string {
-  if (provider === 'linear' && typeof init?.body === 'string') {
+function operationOf(style: ApiStyle, url: URL, init: RequestInit | undefined): string {
+  if (style === 'graphql' && typeof init?.body === 'string') {
     const match = /\b(?:query|mutation)\s+([A-Za-z0-9_]+)/.exec(init.body);
     if (match?.[1]) return match[1];
   }
@@ -48,7 +52,7 @@ function install(): void {
     } finally {
       const seconds = (performance.now() - started) / 1000;
       for (const o of matching) {
-        const operation = operationOf(o.provider, new URL(href), init);
+        const operation = operationOf(o.style, new URL(href), init);
         o.observe({ provider: o.provider, operation, outcome }, seconds);
       }
     }
@@ -57,13 +61,12 @@ function install(): void {
 
 /** Starts observing calls to `baseUrl`; the returned function stops it. */
 export function observeProviderCalls(
-  provider: string,
-  baseUrl: string,
+  input: { provider: string; baseUrl: string; style: ApiStyle },
   observe: Observe,
 ): () => void {
   install();
-  const origin = new URL(baseUrl);
-  const observer = { prefix: origin.origin, provider, observe };
+  const origin = new URL(input.baseUrl);
+  const observer = { prefix: origin.origin, provider: input.provider, style: input.style, observe };
   observers.add(observer);
   return () => {
     observers.delete(observer);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../db/database.ts';
-import type { Scope } from '../../http/auth-context.ts';
+import { insufficientScope, type Scope } from '../../http/auth-context.ts';
 import {
   AppError,
   type FieldError,
@@ -8,7 +8,6 @@ import {
   notFound,
   validationError,
 } from '../../http/errors.ts';
-import { insufficientScope } from '../api-keys/api-keys.errors.ts';
 import { listOrganisationAccess } from '../identity/identity.repository.ts';
 import { findOrganisationIdByExternalId } from './workspace.repository.ts';
 

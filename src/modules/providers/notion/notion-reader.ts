@@ -1,7 +1,11 @@
 import type { Client } from '@notionhq/client';
 import { isHTTPResponseError, RequestTimeoutError } from '@notionhq/client';
-import { PermanentError, TransientError } from './automation.effects.ts';
-import type { NotionPageReader } from './automation.processor.ts';
+import { PermanentError, TransientError } from '../../inbox/inbox.errors.ts';
+
+/** Reads a Notion page (null when it is gone or not shared with the integration). */
+export interface NotionPageReader {
+  retrievePage(connectionId: string, pageId: string): Promise<unknown | null>;
+}
 
 /**
  * Reads Notion pages for the engine (Notion events are sparse: the page is read back).

@@ -1,14 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { LinearClient } from '@linear/sdk';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../../db/database.ts';
-import { workspaceOfRow } from '../workspaces/workspace.context.ts';
-import { applyLinearSync, type ItemStore, PermanentError } from './automation.effects.ts';
-import { normalizeLinearEvent } from './automation.event.ts';
-import { externalRefFor } from './automation.rules.ts';
-import { backoffDelay } from './automation.worker.ts';
-import { findConnection } from './automation-inbox.repository.ts';
-import type { LinearBackfillRow } from './automations.table.ts';
+import type { Db } from '../../../db/database.ts';
+import type { ItemStore } from '../../automations/automation.effects.ts';
+import { PermanentError } from '../../inbox/inbox.errors.ts';
+import { backoffDelay } from '../../inbox/inbox.worker.ts';
+import { findConnectionOwner } from '../../integrations/integrations.repository.ts';
+import { workspaceOfRow } from '../../workspaces/workspace.context.ts';
+import type { LinearBackfillRow } from './linear.table.ts';
 import {
   claimBackfill,
   ensureBackfillsForLinks,
@@ -18,7 +19,9 @@ import {
   releaseBackfill,
   saveBackfillProgress,
 } from './linear-backfill.repository.ts';
+import { normalizeLinearEvent } from './linear-event.ts';
 import { planLinearSync } from './linear-sync.mapping.ts';
+import { applyLinearSync } from './linear-sync.ts';
 
 /**
  * Backfill on link: every past and active issue and project of the linked team, paged
@@ -108,9 +111,11 @@ function asPayload(phase: 'projects' | 'issues', node: Record<string, unknown>, 
 }
 
 export class LinearBackfillRunner {
+  readonly name = 'linear-backfill';
+
   constructor(
     private readonly deps: BackfillDeps,
-    private readonly workerId: string,
+    private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
   ) {}
 
   /**
@@ -145,7 +150,7 @@ export class LinearBackfillRunner {
 
   async #run(backfill: LinearBackfillRow, maxPages: number): Promise<void> {
     const link = await findTeamLinkById(this.deps.db, backfill.linkId);
-    const connection = await findConnection(this.deps.db, backfill.connectionId);
+    const connection = await findConnectionOwner(this.deps.db, backfill.connectionId);
     if (!link || !connection) throw new PermanentError('the link or the connection is gone');
     const client = await this.deps.linearClient(backfill.connectionId);
     if (!client) throw new PermanentError('the Linear connection is gone');
@@ -183,7 +188,7 @@ export class LinearBackfillRunner {
             {
               plan: planLinearSync(event),
               containerId: backfill.containerId,
-              ref: externalRefFor(event),
+              ref: event.ref,
               organisationId: workspace.organisationId,
             },
           );

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { safeEqual } from '../../http/safe-equal.ts';
+import { safeEqual } from '../../../http/safe-equal.ts';
 
 /** Linear rejects deliveries whose `webhookTimestamp` is more than 60 s from now; so do we. */
 export const LINEAR_TIMESTAMP_TOLERANCE_MS = 60_000;
@@ -29,18 +29,4 @@ export function checkLinearTimestamp(value: unknown, now: number): TimestampChec
   if (value < now - LINEAR_TIMESTAMP_TOLERANCE_MS) return 'stale';
   if (value > now + LINEAR_TIMESTAMP_TOLERANCE_MS) return 'future';
   return 'ok';
-}
-
-/** `X-Notion-Signature: sha256=<hex>`, HMAC-SHA256 of the raw body keyed with the verification token. */
-export function verifyNotionSignature(input: {
-  body: Buffer;
-  signature: string;
-  verificationToken: string;
-}): boolean {
-  const expected = `sha256=${hmacHex(input.verificationToken, input.body)}`;
-  return safeEqual(expected, input.signature.trim());
-}
-
-export function signNotionBody(body: Buffer | string, verificationToken: string): string {
-  return `sha256=${hmacHex(verificationToken, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'))}`;
 }

@@ -1,10 +1,9 @@
-import type { NormalizedEvent } from './automation.event.ts';
-import { toCalendarDate } from './automation.rules.ts';
-import {
-  type ProjectStatus,
-  projectStatusForLinearState,
-  type TaskBucket,
-} from './automation.state-mapping.ts';
+import type { NormalizedEvent } from '../../automations/automation.event.ts';
+import { toCalendarDate } from '../../automations/automation.templates.ts';
+import type { ProjectStatus } from '../../projects/projects.table.ts';
+import type { TaskBucket } from '../../tasks/tasks.table.ts';
+import { LINEAR } from './linear.id.ts';
+import { projectStatusForLinearState } from './linear-state-mapping.ts';
 
 /**
  * The built-in Linear sync (container linked to a team): what an issue or a Linear project
@@ -38,7 +37,7 @@ export type SyncPlan =
   | { kind: 'none'; reason: string };
 
 export function planLinearSync(event: NormalizedEvent): SyncPlan {
-  if (event.source !== 'linear') return { kind: 'none', reason: 'not a Linear event' };
+  if (event.source !== LINEAR) return { kind: 'none', reason: 'not a Linear event' };
   const f = event.fields;
   if (event.entityType === 'issue') {
     if (f.action === 'remove') return { kind: 'remove_task', externalId: event.entityId };

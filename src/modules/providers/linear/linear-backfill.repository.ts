@@ -1,7 +1,6 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
-import type { Executor } from '../../db/database.ts';
-import { linearTeamLinks } from '../integrations/integrations.table.ts';
-import { type LinearBackfillRow, linearBackfills } from './automations.table.ts';
+import type { Executor } from '../../../db/database.ts';
+import { type LinearBackfillRow, linearBackfills, linearTeamLinks } from './linear.table.ts';
 
 /** Creates a pending backfill for every team link that has none yet (a new link). */
 export async function ensureBackfillsForLinks(db: Executor): Promise<number> {

@@ -3,11 +3,8 @@
  * source of truth for an issue's state, so a task synced from Linear always takes the bucket
  * this mapping gives (documented in docs/automations.md).
  */
-// The enums are the contract's, defined once by the tables that store them.
-import { type ProjectStatus, projectStatuses } from '../projects/projects.table.ts';
-import { type TaskBucket, taskBuckets } from '../tasks/tasks.table.ts';
-
-export { type ProjectStatus, projectStatuses, type TaskBucket, taskBuckets };
+import type { ProjectStatus } from '../../projects/projects.table.ts';
+import type { TaskBucket } from '../../tasks/tasks.table.ts';
 
 export const linearStateTypes = [
   'triage',

@@ -1,15 +1,55 @@
-import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, lte, max, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
-import {
-  type InboxEventRow,
-  inboxEvents,
-  integrationConnections,
-  linearTeamLinks,
-} from '../integrations/integrations.table.ts';
+import type { ProviderId } from '../integrations/integrations.table.ts';
+import { type InboxEventRow, inboxEvents } from './inbox.table.ts';
+
+export interface NewInboxEvent {
+  provider: ProviderId;
+  deliveryId: string;
+  /** Derived from signed content only (see `inbox_events.dedupe_key`). */
+  dedupeKey: string;
+  connectionId: string;
+  eventType: string;
+  entityType: string | null;
+  entityId: string | null;
+  teamId: string | null;
+  occurredAt: string | null;
+  /** The verified raw JSON text; Postgres parses it into jsonb (no re-serialisation here). */
+  payloadJson: string;
+}
 
 /**
- * The engine's side of the inbox (the table belongs to integrations; its contract is in
- * docs/integrations.md). Claiming uses `FOR UPDATE SKIP LOCKED` so any number of workers in
+ * Inserts verified events in one autocommitted statement, skipping duplicates. Returns the
+ * ids inserted. Deliberately no NOTIFY here: a notifying transaction takes Postgres' global
+ * notify-queue lock through its commit, which serialises webhook commits (measured: p50 x2
+ * and a third less throughput at 500/s). Wake-ups are sent after commit, coalesced (see
+ * InboxIntake.onInboxEvents).
+ */
+export async function insertInboxEvents(db: Executor, events: NewInboxEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const values = sql.join(
+    events.map(
+      (e) =>
+        sql`(${e.provider}, ${e.deliveryId}, ${e.dedupeKey}, ${e.connectionId}::uuid, ${e.eventType}, ${e.entityType}, ${e.entityId}, ${e.teamId}, ${e.occurredAt}::timestamptz, ${e.payloadJson}::jsonb)`,
+    ),
+    sql`, `,
+  );
+  const result = (await db.execute(sql`
+    with ins as (
+      insert into inbox_events
+        (provider, delivery_id, dedupe_key, connection_id, event_type, entity_type, entity_id, team_id, occurred_at, payload)
+      values ${values}
+      on conflict (provider, connection_id, dedupe_key) do nothing
+      returning id
+    )
+    select id::text as id from ins`)) as unknown as {
+    rows: Array<{ id: string }>;
+  };
+  return result.rows.map((r) => r.id);
+}
+
+/**
+ * Claiming uses `FOR UPDATE SKIP LOCKED` so any number of workers in
  * any number of processes share the rows without blocking each other, plus a lease so a
  * crashed worker's rows come back.
  */
@@ -137,68 +177,45 @@ export async function listInboxEventsOfConnections(
     .offset(input.offset);
 }
 
-export async function findConnection(db: Executor, id: string) {
+export async function lastInboxEventAt(db: Executor, connectionId: string): Promise<Date | null> {
   const [row] = await db
-    .select({
-      id: integrationConnections.id,
-      provider: integrationConnections.provider,
-      organisationId: integrationConnections.organisationId,
-      userId: integrationConnections.userId,
-      connectedByUserId: integrationConnections.connectedByUserId,
-      status: integrationConnections.status,
-    })
-    .from(integrationConnections)
-    .where(eq(integrationConnections.id, id));
-  return row;
+    .select({ at: max(inboxEvents.receivedAt) })
+    .from(inboxEvents)
+    .where(eq(inboxEvents.connectionId, connectionId));
+  return row?.at ?? null;
 }
 
-export async function listWorkspaceConnectionIds(
-  db: Executor,
-  workspace: { organisationId: string | null; userId: string | null },
-): Promise<string[]> {
+export interface InboxStats {
+  byState: Record<'pending' | 'processing' | 'failed', number>;
+  oldestPendingAgeSeconds: number;
+}
+
+/**
+ * Inbox depth for /metrics. Processed rows are never counted (they accumulate); the open
+ * states are served by the partial indexes the claim query uses.
+ */
+export async function readInboxStats(db: Executor): Promise<InboxStats> {
   const rows = await db
-    .select({ id: integrationConnections.id })
-    .from(integrationConnections)
-    .where(
-      workspace.organisationId
-        ? eq(integrationConnections.organisationId, workspace.organisationId)
-        : eq(integrationConnections.userId, workspace.userId ?? ''),
-    );
-  return rows.map((r) => r.id);
-}
-
-/** Containers linked to any of these Linear teams through this connection. */
-export async function listTeamLinks(
-  db: Executor,
-  input: { connectionId: string; teamIds: readonly string[] },
-) {
-  if (input.teamIds.length === 0) return [];
-  return db
-    .select()
-    .from(linearTeamLinks)
-    .where(
-      and(
-        eq(linearTeamLinks.connectionId, input.connectionId),
-        inArray(linearTeamLinks.teamId, input.teamIds),
-      ),
-    );
-}
-
-export async function findWorkspaceConnection(
-  db: Executor,
-  workspace: { organisationId: string | null; userId: string | null },
-  provider: 'linear' | 'notion',
-): Promise<string | null> {
-  const [row] = await db
-    .select({ id: integrationConnections.id })
-    .from(integrationConnections)
-    .where(
-      and(
-        eq(integrationConnections.provider, provider),
-        workspace.organisationId
-          ? eq(integrationConnections.organisationId, workspace.organisationId)
-          : eq(integrationConnections.userId, workspace.userId ?? ''),
-      ),
-    );
-  return row?.id ?? null;
+    .select({
+      state: inboxEvents.state,
+      count: sql<number>`count(*)::int`,
+      oldest: sql<string | null>`min(${inboxEvents.receivedAt})::text`,
+    })
+    .from(inboxEvents)
+    .where(sql`${inboxEvents.state} in ('pending', 'processing', 'failed')`)
+    .groupBy(inboxEvents.state);
+  const byState = { pending: 0, processing: 0, failed: 0 };
+  let oldest: number | undefined;
+  for (const row of rows) {
+    if (row.state === 'pending' || row.state === 'processing' || row.state === 'failed')
+      byState[row.state] = row.count;
+    if ((row.state === 'pending' || row.state === 'processing') && row.oldest) {
+      const at = Date.parse(row.oldest);
+      if (!Number.isNaN(at)) oldest = oldest === undefined ? at : Math.min(oldest, at);
+    }
+  }
+  return {
+    byState,
+    oldestPendingAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+  };
 }

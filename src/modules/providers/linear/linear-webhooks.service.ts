@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { LinearClient } from '@linear/sdk';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db, Executor } from '../../db/database.ts';
+import type { Db, Executor } from '../../../db/database.ts';
+import {
+  listConnections,
+  lockConnection,
+  updateConnection,
+} from '../../integrations/integrations.repository.ts';
+import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
+import type { SecretBox } from '../../integrations/secret-box.ts';
+import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
+import { LINEAR } from './linear.id.ts';
 import {
   addNeed,
   countNeeds,
@@ -9,18 +18,12 @@ import {
   findRegistration,
   findRegistrationByProviderWebhookId,
   insertRegistration,
-  listConnections,
   listRegistrations,
-  lockConnection,
   pruneStaleContainerNeeds,
   removeNeed,
-  updateConnection,
   updateRegistration,
-} from './integrations.repository.ts';
-import type {
-  IntegrationConnectionRow,
-  LinearWebhookRegistrationRow,
-} from './integrations.table.ts';
+} from './linear.repository.ts';
+import type { LinearWebhookRegistrationRow } from './linear.table.ts';
 import {
   createLinearWebhook,
   deleteLinearWebhook,
@@ -28,8 +31,6 @@ import {
   LINEAR_WEBHOOK_LABEL,
   listLinearWebhooks,
 } from './linear-api.ts';
-import type { SecretBox } from './secret-box.ts';
-import { SECRET_CONTEXT } from './secret-contexts.ts';
 
 export interface LinearWebhookDeps {
   db: Db;
@@ -81,7 +82,7 @@ export class LinearWebhookService {
   }): Promise<LinearWebhookRegistrationRow> {
     const result = await this.deps.db.transaction(async (tx) => {
       const connection = await lockConnection(tx, input.connectionId);
-      if (connection?.provider !== 'linear') throw new Error('not a Linear connection');
+      if (connection?.provider !== LINEAR) throw new Error('not a Linear connection');
       let registration = await findRegistration(tx, input);
       if (!registration) {
         registration = await insertRegistration(tx, {
@@ -209,7 +210,7 @@ export class LinearWebhookService {
     try {
       await this.deps.db.transaction(async (tx) => {
         const connection = await lockConnection(tx, connectionId);
-        if (connection?.provider !== 'linear') return;
+        if (connection?.provider !== LINEAR) return;
         await pruneStaleContainerNeeds(tx, connectionId);
         const client = this.deps.clientFor(connection);
         const remote = await listLinearWebhooks(client);
@@ -270,7 +271,7 @@ export class LinearWebhookService {
   }
 
   async reconcileAll(): Promise<ReconcileReport[]> {
-    const connections = await listConnections(this.deps.db, 'linear');
+    const connections = await listConnections(this.deps.db, LINEAR);
     const reports: ReconcileReport[] = [];
     for (const connection of connections)
       reports.push(await this.reconcileConnection(connection.id));

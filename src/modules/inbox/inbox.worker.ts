@@ -1,23 +1,62 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Database } from '../../db/database.ts';
-import { INBOX_CHANNEL } from '../integrations/integrations.service.ts';
-import type { InboxEventRow } from '../integrations/integrations.table.ts';
-import { PermanentError, TransientError } from './automation.effects.ts';
-import {
-  type BatchCache,
-  commitInboxEvent,
-  type PreparedEvent,
-  type ProcessorDeps,
-  prepareInboxEvent,
-} from './automation.processor.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database, Executor } from '../../db/database.ts';
+import { PermanentError, TransientError } from './inbox.errors.ts';
 import {
   claimInboxEvents,
   deadLetterInbox,
+  markInboxProcessed,
   scheduleInboxRetry,
-} from './automation-inbox.repository.ts';
-import { recordRunFailure } from './automations.repository.ts';
-import type { LinearBackfillRunner } from './linear-backfill.ts';
+} from './inbox.repository.ts';
+import type { InboxEventRow } from './inbox.table.ts';
+import { INBOX_CHANNEL } from './inbox-intake.ts';
+
+/**
+ * Look-ups shared by the events of one claimed batch (same connection, same rules): a rule
+ * saved while a batch runs applies from the next batch on.
+ */
+export type BatchCache = Map<string, Promise<unknown>>;
+
+export function cached<T>(
+  cache: BatchCache | undefined,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  if (!cache) return load();
+  let hit = cache.get(key) as Promise<T> | undefined;
+  if (!hit) {
+    hit = load();
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+/**
+ * What the worker does with an event (the automation engine). `prepare` runs outside any
+ * transaction (reads, provider calls); `apply` runs inside the transaction that also marks
+ * the row processed, so the event's effects and its `processed` state commit together.
+ */
+export interface InboxHandler<P> {
+  /** null: the event has nowhere to go (its connection is gone): dead-lettered. */
+  prepare(row: InboxEventRow, cache: BatchCache): Promise<P | null>;
+  apply(tx: Executor, prepared: P): Promise<void>;
+  /** Records a failed attempt (`dead`: no more retries). */
+  recordFailure(input: {
+    row: InboxEventRow;
+    prepared: P | null;
+    error: string;
+    dead: boolean;
+  }): Promise<void>;
+}
+
+/** Work that runs beside the inbox loop (a provider's backfills); true when it did something. */
+export interface BackgroundJob {
+  name: string;
+  runOnce(): Promise<boolean>;
+}
+
+export type InboxOutcome = 'succeeded' | 'retried' | 'dead_lettered';
 
 export interface WorkerOptions {
   batchSize: number;
@@ -54,24 +93,32 @@ function describe(err: unknown): string {
  * `FOR UPDATE SKIP LOCKED` and a lease, so each event is worked on by one worker at a time,
  * and an event whose worker died is claimed again when its lease ends.
  */
-export class AutomationWorker {
+export class InboxWorker<P = unknown> {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #backfillLoop: Promise<void> | undefined;
-  #backfillTimer: NodeJS.Timeout | undefined;
-  #backfillWake: (() => void) | undefined;
-  /** Linear backfills of linked containers (run beside the inbox loop). */
-  backfill: LinearBackfillRunner | null = null;
+  #jobsLoop: Promise<void> | undefined;
+  #jobsTimer: NodeJS.Timeout | undefined;
+  #jobsWake: (() => void) | undefined;
+  readonly #jobs: BackgroundJob[] = [];
 
   constructor(
     private readonly database: Database,
-    private readonly deps: ProcessorDeps,
-    private readonly options: WorkerOptions,
+    private readonly handler: InboxHandler<P>,
+    private readonly options: WorkerOptions & {
+      log: FastifyBaseLogger;
+      /** Called once per processed inbox event with its outcome (metrics). */
+      onOutcome?: (outcome: InboxOutcome) => void;
+    },
   ) {}
+
+  /** Adds work to run beside the inbox loop once started (a provider's backfills). */
+  addBackgroundJob(job: BackgroundJob): void {
+    this.#jobs.push(job);
+  }
 
   get running(): boolean {
     return this.#running;
@@ -88,26 +135,28 @@ export class AutomationWorker {
     this.#unlisten = await this.database
       .listen(INBOX_CHANNEL, () => this.#wake?.())
       .catch((err: unknown) => {
-        this.deps.log.warn({ err }, 'automation worker: LISTEN failed, polling only');
+        this.options.log.warn({ err }, 'inbox worker: LISTEN failed, polling only');
         return undefined;
       });
     this.#loop = this.#run();
-    if (this.backfill) this.#backfillLoop = this.#runBackfills(this.backfill);
+    if (this.#jobs.length > 0) this.#jobsLoop = this.#runJobs();
   }
 
-  async #runBackfills(runner: LinearBackfillRunner): Promise<void> {
+  async #runJobs(): Promise<void> {
     while (this.#running) {
       let had = false;
-      try {
-        had = await runner.runOnce();
-      } catch (err) {
-        this.deps.log.warn({ err }, 'automation worker: backfill step failed');
+      for (const job of this.#jobs) {
+        try {
+          had = (await job.runOnce()) || had;
+        } catch (err) {
+          this.options.log.warn({ err, job: job.name }, 'inbox worker: background job failed');
+        }
       }
       if (!had && this.#running)
         await new Promise<void>((resolve) => {
-          this.#backfillTimer = setTimeout(resolve, this.options.pollMs);
-          this.#backfillWake = () => {
-            clearTimeout(this.#backfillTimer);
+          this.#jobsTimer = setTimeout(resolve, this.options.pollMs);
+          this.#jobsWake = () => {
+            clearTimeout(this.#jobsTimer);
             resolve();
           };
         });
@@ -118,9 +167,9 @@ export class AutomationWorker {
     if (!this.#running) return;
     this.#running = false;
     this.#wake?.();
-    this.#backfillWake?.();
+    this.#jobsWake?.();
     await this.#loop;
-    await this.#backfillLoop;
+    await this.#jobsLoop;
     await this.#unlisten?.().catch(() => undefined);
   }
 
@@ -131,7 +180,7 @@ export class AutomationWorker {
         claimed = await this.runOnce();
       } catch (err) {
         // A lost database connection: back off one poll interval and try again.
-        this.deps.log.warn({ err }, 'automation worker: claim failed');
+        this.options.log.warn({ err }, 'inbox worker: claim failed');
       }
       if (claimed === 0 && this.#running) await this.#sleep(this.options.pollMs);
     }
@@ -153,7 +202,7 @@ export class AutomationWorker {
 
   /** Claims one batch and processes it; returns how many events were claimed. */
   async runOnce(): Promise<number> {
-    const rows = await claimInboxEvents(this.deps.db, {
+    const rows = await claimInboxEvents(this.database.db, {
       workerId: this.workerId,
       batch: this.options.batchSize,
       leaseMs: this.options.leaseMs,
@@ -191,54 +240,47 @@ export class AutomationWorker {
     return total;
   }
 
-  async processOne(row: InboxEventRow, cache?: BatchCache): Promise<void> {
-    let prepared: PreparedEvent | null = null;
+  async processOne(row: InboxEventRow, cache: BatchCache = new Map()): Promise<void> {
+    let prepared: P | null = null;
     try {
-      prepared = await prepareInboxEvent(this.deps, row, cache);
-      if (!prepared) {
-        await deadLetterInbox(this.deps.db, {
+      prepared = await this.handler.prepare(row, cache);
+      if (prepared === null) {
+        await deadLetterInbox(this.database.db, {
           id: row.id,
           workerId: this.workerId,
           error: 'the connection of this event no longer exists',
         });
-        this.deps.onOutcome?.('dead_lettered');
+        this.options.onOutcome?.('dead_lettered');
         return;
       }
-      await commitInboxEvent(this.deps, prepared);
-      this.deps.onOutcome?.('succeeded');
+      const ready = prepared;
+      await this.database.db.transaction(async (tx) => {
+        await this.handler.apply(tx, ready);
+        await markInboxProcessed(tx, row.id);
+      });
+      this.options.onOutcome?.('succeeded');
     } catch (err) {
       await this.#fail(row, prepared, err).catch((e: unknown) =>
-        this.deps.log.error(
+        this.options.log.error(
           { err: e, inboxEventId: row.id },
-          'automation worker: recording a failure failed',
+          'inbox worker: recording a failure failed',
         ),
       );
     }
   }
 
-  async #fail(row: InboxEventRow, prepared: PreparedEvent | null, err: unknown): Promise<void> {
+  async #fail(row: InboxEventRow, prepared: P | null, err: unknown): Promise<void> {
     const error = describe(err);
     const permanent = err instanceof PermanentError;
     const dead = permanent || row.attempts >= this.options.maxAttempts;
-    this.deps.log.warn(
+    this.options.log.warn(
       { inboxEventId: row.id, attempts: row.attempts, dead, error },
-      'automation worker: event failed',
+      'inbox worker: event failed',
     );
-    for (const target of prepared?.targets ?? [])
-      await recordRunFailure(this.deps.db, {
-        inboxEventId: row.id,
-        targetKey: target.key,
-        kind: target.kind,
-        automationId: target.kind === 'rule' ? target.automation.id : null,
-        containerId: target.kind === 'sync' ? target.link.containerId : null,
-        workspace: prepared?.workspace ?? null,
-        attempts: row.attempts,
-        status: dead ? 'dead' : 'failed',
-        error,
-      });
+    await this.handler.recordFailure({ row, prepared, error, dead });
     if (dead) {
-      await deadLetterInbox(this.deps.db, { id: row.id, workerId: this.workerId, error });
-      this.deps.onOutcome?.('dead_lettered');
+      await deadLetterInbox(this.database.db, { id: row.id, workerId: this.workerId, error });
+      this.options.onOutcome?.('dead_lettered');
       return;
     }
     const backoff = backoffDelay(row.attempts, {
@@ -246,12 +288,12 @@ export class AutomationWorker {
       maxMs: this.options.retryMaxMs,
     });
     const retryAfter = err instanceof TransientError ? (err.retryAfterMs ?? 0) : 0;
-    await scheduleInboxRetry(this.deps.db, {
+    await scheduleInboxRetry(this.database.db, {
       id: row.id,
       workerId: this.workerId,
       delayMs: Math.max(backoff, retryAfter),
       error,
     });
-    this.deps.onOutcome?.('retried');
+    this.options.onOutcome?.('retried');
   }
 }

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { epochMs } from '../../integrations/integrations.schemas.ts';
+import { linearWebhookStatuses } from './linear.table.ts';
+
+export const linearWebhookStatusSchema = z
+  .object({
+    teamId: z.string(),
+    teamName: z.string().nullable(),
+    status: z.enum(linearWebhookStatuses),
+    healthy: z.boolean().describe('registered at Linear and no error since'),
+    needs: z.array(z.string()).describe('what needs it: `container:<id>`, `automation:<id>`'),
+    lastError: z.string().nullable(),
+    lastErrorAt: epochMs.nullable(),
+  })
+  .meta({ id: 'LinearWebhookStatus' });
+
+/** Linear's fields of the connection view. */
+export const linearConnectionFields = {
+  shape: { webhooks: z.array(linearWebhookStatusSchema).describe('Linear only; [] for Notion') },
+  empty: { webhooks: [] },
+};
+
+export const linearTeamSchema = z
+  .object({ id: z.string(), name: z.string(), key: z.string() })
+  .meta({ id: 'LinearTeam' });
+
+export const linearTeamLinkSchema = z
+  .object({
+    containerId: z.string(),
+    teamId: z.string(),
+    teamName: z.string().nullable(),
+    createdAt: epochMs,
+  })
+  .meta({ id: 'LinearTeamLink' });
+
+export const linearTeamLinkResultSchema = linearTeamLinkSchema
+  .extend({ webhook: linearWebhookStatusSchema })
+  .meta({ id: 'LinearTeamLinkResult' });
+
+export const reconcileReportSchema = z
+  .object({
+    connectionId: z.string(),
+    created: z.number().int(),
+    deleted: z.number().int(),
+    orphansDeleted: z.number().int(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'LinearReconcileReport' });

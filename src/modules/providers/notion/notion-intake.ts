@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { Db } from '../../../db/database.ts';
+import { parseJsonObject } from '../../../http/raw-body.ts';
+import { webhookBadRequest, webhookUnauthorized } from '../../inbox/inbox.errors.ts';
+import {
+  header,
+  isoTime,
+  objectField,
+  storablePayloadJson,
+  stringField,
+  type VerifiedDelivery,
+  type WebhookDelivery,
+  type WebhookVerifier,
+} from '../../inbox/inbox-intake.ts';
+import { TtlCache } from '../../inbox/ttl-cache.ts';
+import {
+  findConnectionById,
+  findConnectionsByExternalWorkspace,
+  updateConnection,
+} from '../../integrations/integrations.repository.ts';
+import type { SecretBox } from '../../integrations/secret-box.ts';
+import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
+import { NOTION } from './notion.id.ts';
+import { verifyNotionSignature } from './notion-signature.ts';
+
+interface ResolvedNotionTarget {
+  connectionId: string;
+  verificationToken: string;
+}
+
+/** Secrets are cached briefly so that a burst of deliveries costs one insert each. */
+const CACHE_TTL_MS = 30_000;
+
+/**
+ * Notion deliveries: the verification handshake (stored as pending for an admin to confirm)
+ * and signed events (`X-Notion-Signature`), routed by `workspace_id`, deduplicated on the
+ * event `id`. `?connection=<id>` is the per-connection URL shown in settings; the handshake
+ * needs it (it carries no workspace), events work with or without it.
+ */
+export class NotionWebhookVerifier implements WebhookVerifier {
+  readonly #cache = new TtlCache<ResolvedNotionTarget[]>(CACHE_TTL_MS);
+  readonly route = {
+    summary: 'Receive a Notion webhook delivery or verification handshake',
+    querystring: z.object({ connection: z.uuid().optional() }),
+  };
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #resolve(workspaceId: string): Promise<ResolvedNotionTarget[]> {
+    const cached = this.#cache.get(workspaceId);
+    if (cached) return cached;
+    const rows = await findConnectionsByExternalWorkspace(this.db, {
+      provider: NOTION,
+      externalWorkspaceId: workspaceId,
+    });
+    const resolved = rows.flatMap((r) =>
+      r.notionVerificationTokenEnc
+        ? [
+            {
+              connectionId: r.id,
+              verificationToken: this.box.open(
+                r.notionVerificationTokenEnc,
+                SECRET_CONTEXT.notionVerificationToken,
+              ),
+            },
+          ]
+        : [],
+    );
+    this.#cache.set(workspaceId, resolved);
+    return resolved;
+  }
+
+  /**
+   * The handshake (`{ verification_token }`) is unauthenticated by nature: anyone can post
+   * one. It is stored as *pending* on the connection named by `?connection=` and shown to
+   * the workspace's admins, who confirm it; it never replaces a confirmed token.
+   */
+  async verify(input: WebhookDelivery): Promise<VerifiedDelivery> {
+    const payload = parseJsonObject(input.body);
+    if (!payload) throw webhookBadRequest('The body is not a JSON object.');
+    const connectionId = input.query.connection;
+
+    if (typeof payload.verification_token === 'string' && payload.type === undefined) {
+      const token = stringField(payload.verification_token, 500);
+      if (!token) throw webhookBadRequest('Malformed verification_token.');
+      const connection = connectionId ? await findConnectionById(this.db, connectionId) : undefined;
+      if (connection?.provider !== NOTION)
+        throw webhookUnauthorized('Unknown subscription: use the URL shown in settings.');
+      await updateConnection(this.db, connection.id, {
+        notionPendingTokenEnc: this.box.seal(token, SECRET_CONTEXT.notionVerificationToken),
+        notionPendingReceivedAt: new Date(this.now()),
+      });
+      return { kind: 'handshake' };
+    }
+
+    const signature = header(input.headers, 'x-notion-signature');
+    if (!signature) throw webhookUnauthorized('Missing X-Notion-Signature header.');
+    const workspaceId = stringField(payload.workspace_id);
+    const eventId = stringField(payload.id);
+    const type = stringField(payload.type, 100);
+    if (!workspaceId || !eventId || !type)
+      throw webhookBadRequest('The payload has no id, type or workspace_id.');
+    let targets = await this.#resolve(workspaceId);
+    if (connectionId) targets = targets.filter((t) => t.connectionId === connectionId);
+    const verified = targets.filter((t) =>
+      verifyNotionSignature({
+        body: input.body,
+        signature,
+        verificationToken: t.verificationToken,
+      }),
+    );
+    if (verified.length === 0) throw webhookUnauthorized('Invalid signature.');
+    const entity = objectField(payload.entity);
+    const payloadJson = storablePayloadJson(input.body);
+    return {
+      kind: 'events',
+      events: verified.map((t) => ({
+        provider: NOTION,
+        deliveryId: eventId,
+        dedupeKey: eventId,
+        connectionId: t.connectionId,
+        eventType: type,
+        entityType: stringField(entity?.type, 100),
+        entityId: stringField(entity?.id),
+        teamId: null,
+        occurredAt: isoTime(payload.timestamp),
+        payloadJson,
+      })),
+    };
+  }
+}

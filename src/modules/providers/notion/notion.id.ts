@@ -1,0 +1,2 @@
+/** This provider's id: its registry key, stored in every row that names a provider. */
+export const NOTION = 'notion' as const;

@@ -1,0 +1,70 @@
+import type { Config } from '../../../config.ts';
+import type { Database } from '../../../db/database.ts';
+import type { ConnectionsService } from '../../integrations/connections.service.ts';
+import type { ConnectionProvider } from '../../integrations/integration.provider.ts';
+import type { SecretBox } from '../../integrations/secret-box.ts';
+import { NOTION } from './notion.id.ts';
+import { notionConnectionFields } from './notion.schemas.ts';
+import { NOTION_NAME, NotionConnectService } from './notion-connect.service.ts';
+import { NotionWebhookVerifier } from './notion-intake.ts';
+import { NotionReader } from './notion-reader.ts';
+import { notionSettingsRoutes } from './notion-settings.routes.ts';
+import { createNotionEventSource, notionEventSource } from './notion-source.ts';
+
+const ms = (d: Date | null) => (d ? d.getTime() : null);
+
+/** What Notion is built from (app.ts supplies it through the registry). */
+export interface NotionDeps {
+  database: Database;
+  config: Config;
+  box: SecretBox;
+  connections: ConnectionsService;
+}
+
+/** Notion: one subscription per integration (made in Notion's UI), sparse page events. */
+export const notionProvider = {
+  id: NOTION,
+  events: notionEventSource,
+  connectionFields: notionConnectionFields,
+  create(deps: NotionDeps) {
+    const { database, config, box, connections } = deps;
+    const db = database.db;
+    const connect = new NotionConnectService({ db, box, config, connections });
+    const reader = new NotionReader(
+      (connectionId) => connect.clientFor(connectionId),
+      config.NOTION_REQUESTS_PER_SECOND,
+    );
+    return {
+      id: NOTION,
+      displayName: NOTION_NAME,
+      connect,
+      reader,
+      api: { url: config.NOTION_API_URL, style: 'rest' as const },
+      ownActorIds: [],
+      webhooks: new NotionWebhookVerifier(db, box),
+      events: createNotionEventSource(reader),
+      connections: {
+        id: NOTION,
+        displayName: NOTION_NAME,
+        fields: notionConnectionFields,
+        oauth: {
+          authorizeUrl: (state) => connect.authorizeUrl(state),
+          exchange: (code) => connect.exchange(code),
+        },
+        async view(c) {
+          return {
+            notion: {
+              webhookUrl: connect.webhookUrl(c),
+              verified: c.notionVerificationTokenEnc !== null,
+              verifiedAt: ms(c.notionVerifiedAt),
+              pendingVerification: c.notionPendingTokenEnc !== null,
+              pendingReceivedAt: ms(c.notionPendingReceivedAt),
+            },
+          };
+        },
+        settingsRoutes: notionSettingsRoutes(connect),
+      } satisfies ConnectionProvider,
+      backgroundJobs: [],
+    };
+  },
+};
