@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
+import { requestContext } from '../security-log/security-log.ts';
 import {
   requireWorkspaceAdmin,
   sessionWorkspace,
@@ -123,7 +124,11 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
         },
       },
       async (request) => {
-        await connections.disconnect(sessionWorkspace(request).workspace, id);
+        await connections.disconnect(
+          sessionWorkspace(request).workspace,
+          id,
+          requestContext(request),
+        );
         return { data: { provider: id, disconnected: true as const } };
       },
     );
@@ -169,7 +174,13 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
         },
         async (request, reply) => {
           const { workspace, userId } = sessionWorkspace(request);
-          await connections.completeOAuth({ provider: id, workspace, userId, ...request.body });
+          await connections.completeOAuth({
+            provider: id,
+            workspace,
+            userId,
+            ...request.body,
+            audit: requestContext(request),
+          });
           return reply.code(201).send({ data: await required(workspace, id) });
         },
       );

@@ -10,6 +10,7 @@ import {
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
 import { providerCredential } from '../../integrations/integrations.schemas.ts';
+import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
 import { notionVerificationSchema } from './notion.schemas.ts';
@@ -41,7 +42,12 @@ export function notionSettingsRoutes(
       },
       async (request, reply) => {
         const { workspace, userId } = sessionWorkspace(request);
-        await notion.connectToken({ workspace, userId, token: request.body.token });
+        await notion.connectToken({
+          workspace,
+          userId,
+          token: request.body.token,
+          audit: requestContext(request),
+        });
         return reply.code(201).send({ data: await connectionView(workspace, NOTION) });
       },
     );
