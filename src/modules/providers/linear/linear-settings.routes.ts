@@ -9,6 +9,7 @@ import {
   settingsSecurity as security,
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
+import { providerCredential } from '../../integrations/integrations.schemas.ts';
 import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
@@ -43,7 +44,7 @@ export function linearSettingsRoutes(
           security,
           summary: 'Connect Linear with a personal API key (self-hosting, tests)',
           description: 'The key needs admin rights in Linear to manage webhooks.',
-          body: z.object({ apiKey: z.string().min(1).max(500) }),
+          body: z.object({ apiKey: providerCredential }),
           response: {
             201: z.object({ data: schemas.connection }),
             ...errorResponses(400, 401, 403, 409, 503),
