@@ -68,8 +68,17 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
+/** CPU time (user + system, µs) a process has used so far, from /proc (10 ms ticks). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 export interface Measure {
   rps: number;
+  /** Server CPU per request (µs): unlike req/s, barely moved by what else the machine runs. */
+  cpuPerRequest: number;
   p99: number;
   p50: number;
   non2xx: number;
@@ -86,10 +95,13 @@ export async function measure(
   const sampler = setInterval(() => {
     if (pid) maxRss = Math.max(maxRss, rssKb(pid));
   }, 200);
+  const cpuBefore = pid ? cpuMicros(pid) : 0;
   const result = await autocannon({ url, ...options });
+  const cpu = pid ? cpuMicros(pid) - cpuBefore : 0;
   clearInterval(sampler);
   return {
     rps: result.requests.average,
+    cpuPerRequest: result.requests.total > 0 ? cpu / result.requests.total : 0,
     p99: result.latency.p99,
     p50: result.latency.p50,
     non2xx: result.non2xx + result.errors,

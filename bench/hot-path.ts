@@ -158,7 +158,7 @@ async function main() {
             );
             s[side].push(m);
             process.stderr.write(
-              `round ${round + 1} ${pair.name} ${target.label}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99} ms, non-2xx ${m.non2xx} (load ${load()})\n`,
+              `round ${round + 1} ${pair.name} ${target.label}: ${m.rps.toFixed(0)} req/s, ${m.cpuPerRequest.toFixed(0)} µs CPU/req, p99 ${m.p99} ms, non-2xx ${m.non2xx} (load ${load()})\n`,
             );
           }
         }
@@ -169,14 +169,16 @@ async function main() {
         const ratios = s.subject.map((m, i) => (100 * m.rps) / (s.baseline[i]?.rps ?? Number.NaN));
         const non2xx = [...s.subject, ...s.baseline].reduce((n, m) => n + m.non2xx, 0);
         const ratio = median(ratios);
-        return `| ${pair.label} | ${median(s.subject.map((m) => m.rps)).toFixed(0)} | ${median(s.subject.map((m) => m.p99))} | ${median(s.baseline.map((m) => m.rps)).toFixed(0)} | ${median(s.baseline.map((m) => m.p99))} | **${ratio.toFixed(0)} %** (${ratios.map((r) => r.toFixed(0)).join(', ')}) | ≥ ${pair.target} %: ${ratio >= pair.target ? 'met' : 'not met'} | ${non2xx} |`;
+        const cpuSubject = median(s.subject.map((m) => m.cpuPerRequest));
+        const cpuBaseline = median(s.baseline.map((m) => m.cpuPerRequest));
+        return `| ${pair.label} | ${median(s.subject.map((m) => m.rps)).toFixed(0)} | ${median(s.subject.map((m) => m.p99))} | ${median(s.baseline.map((m) => m.rps)).toFixed(0)} | ${median(s.baseline.map((m) => m.p99))} | **${ratio.toFixed(0)} %** (${ratios.map((r) => r.toFixed(0)).join(', ')}) | ${cpuSubject.toFixed(0)} / ${cpuBaseline.toFixed(0)} µs = ${((100 * cpuBaseline) / cpuSubject).toFixed(0)} % | ≥ ${pair.target} %: ${ratio >= pair.target ? 'met' : 'not met'} | ${non2xx} |`;
       });
       process.stdout.write(
         [
           `${connections} connections, ${duration} s slices, ${rounds} alternating rounds (medians); load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
           '',
-          '| Pair | Subject req/s | p99 ms | Baseline req/s | p99 ms | Ratio: median (per round) | Target | non-2xx |',
-          '|---|---|---|---|---|---|---|---|',
+          '| Pair | Subject req/s | p99 ms | Baseline req/s | p99 ms | Ratio: median (per round) | Server CPU per request, subject / baseline (= capacity ratio) | Target (on req/s) | non-2xx |',
+          '|---|---|---|---|---|---|---|---|---|',
           ...lines,
           '',
         ].join('\n'),

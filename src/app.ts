@@ -12,7 +12,7 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
-import { registerSecurityHeaders, registerSettingsCors } from './http/security.ts';
+import { registerResponseHeaders, registerSettingsCors } from './http/security.ts';
 import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -135,22 +135,20 @@ export async function buildApp(
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   acceptEmptyJsonBodies(app);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  registerResponseHeaders(app); // X-Request-Id and the security headers
   // During shutdown, responses to requests still in flight ask the client to close its
   // keep-alive connection; otherwise close() would wait for the client to hang up.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   registerMetricsHooks(app);
 
-  await registerSecurityHeaders(app);
   // Providers and integrations need each other (connect flows save connections; settings
   // list providers): integrations read the registry when called, after it is built here.
   const box = openSecretBox(config);

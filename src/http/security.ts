@@ -1,27 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../config.ts';
 
 /**
- * Security headers on every response. The API answers JSON, so a strict CSP costs nothing;
- * the /docs page (Scalar) needs its own inline script and style: `docsContentSecurityPolicy`
- * is set for that scope only (http/openapi.ts), not checked on every response.
+ * Security headers on every response (helmet's). The API answers JSON, so a strict CSP costs
+ * nothing; the /docs page (Scalar) needs its own inline script and style:
+ * `docsContentSecurityPolicy` is set for that scope only (http/openapi.ts).
  */
 export const docsContentSecurityPolicy =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
+export const securityHeaderOptions: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'none'"],
+      frameAncestors: ["'none'"],
     },
-    crossOriginEmbedderPolicy: false,
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  },
+  crossOriginEmbedderPolicy: false,
+  hsts: { maxAge: 31_536_000, includeSubDomains: true },
+};
+
+/**
+ * The headers helmet sets with `securityHeaderOptions`, computed once. They depend on nothing
+ * in the request, so running helmet's middleware per request (as @fastify/helmet does: it
+ * rebuilds the middleware, CSP parsing included, on every request) only repeats this.
+ */
+export function staticSecurityHeaders(options: HelmetOptions = securityHeaderOptions) {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return Object.entries(headers);
+}
+
+/**
+ * What every response carries from the start: `X-Request-Id` and the security headers, in one
+ * synchronous hook (each hook, and each async one even more, costs on every request).
+ */
+export function registerResponseHeaders(app: FastifyInstance): void {
+  const security = staticSecurityHeaders();
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    for (const [name, value] of security) reply.header(name, value);
+    done();
   });
 }
 

@@ -1,4 +1,7 @@
+import fastifyHelmet from '@fastify/helmet';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityHeaderOptions } from '../../src/http/security.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -112,6 +115,35 @@ describe('security headers', () => {
     expect(res.headers['strict-transport-security']).toContain('max-age=');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
     expect(res.headers['x-frame-options']).toBeDefined();
+  });
+
+  it('are exactly what @fastify/helmet sets with the same options, on success and on errors', async () => {
+    const reference = Fastify();
+    // Cast: @fastify/helmet types its options against its own copy of helmet.
+    await reference.register(fastifyHelmet, {
+      global: true,
+      ...(securityHeaderOptions as Record<string, unknown>),
+    });
+    reference.get('/healthz', async () => ({ status: 'ok' }));
+    const own = (h: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(h).filter(
+          ([k]) =>
+            !['date', 'content-length', 'content-type', 'x-request-id', 'connection'].includes(k),
+        ),
+      );
+    try {
+      const expected = own((await reference.inject({ url: '/healthz' })).headers);
+      expect(Object.keys(expected).length).toBeGreaterThan(10);
+      expect(own((await t.app.inject({ url: '/healthz' })).headers)).toEqual(expected);
+      const unauthenticated = await t.app.inject({ url: '/api/v1/tasks' });
+      expect(unauthenticated.statusCode).toBe(401);
+      expect(unauthenticated.headers['x-request-id']).toBeDefined();
+      for (const [name, value] of Object.entries(expected))
+        expect(unauthenticated.headers[name], name).toBe(value);
+    } finally {
+      await reference.close();
+    }
   });
 
   it('lets the reference page run its own script', async () => {

@@ -1,12 +1,16 @@
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { externalProviders } from '../external-links/external-links.table.ts';
+import { findMemberIdByEmail } from '../identity/identity.repository.ts';
 import { PermanentError } from '../inbox/inbox.errors.ts';
 import {
   type Actor,
+  containerInWorkspace,
   createContainer,
   createProject,
   createTask,
+  findContainerIdByName,
+  findProjectIdByTitle,
   loadActor,
   updateProject,
   updateTask,
@@ -14,12 +18,6 @@ import {
 } from '../planning/planning.services.ts';
 import { type Workspace, workspaceIdOf } from '../workspaces/workspace.context.ts';
 import type { ItemStore, TaskPatch } from './automation.effects.ts';
-import {
-  containerInWorkspace,
-  findContainerIdByName,
-  findMemberIdByEmail,
-  findProjectIdByTitle,
-} from './automation-items.repository.ts';
 
 /**
  * A 4xx from the public API's services (the acting user left the organisation, a reference

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type ContainerRow, containers } from './containers.table.ts';
@@ -51,4 +51,27 @@ export async function updateContainerRow(
 
 export async function deleteContainerRow(db: Executor, id: string): Promise<void> {
   await db.delete(containers).where(eq(containers.id, id));
+}
+
+/** The oldest container of a workspace with this name, compared case-insensitively. */
+/**
+ * Look-ups the engine needs that the public API's services do not offer (find by name).
+ * Writes never happen here: they go through the public API's services.
+ */
+export async function findContainerIdByName(
+  db: Executor,
+  input: { workspaceId: string; name: string },
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: containers.id })
+    .from(containers)
+    .where(
+      and(
+        eq(containers.workspaceId, input.workspaceId),
+        sql`lower(${containers.name}) = lower(${input.name})`,
+      ),
+    )
+    .orderBy(containers.createdAt, containers.id)
+    .limit(1);
+  return row?.id ?? null;
 }

@@ -4,6 +4,7 @@ import { linksByEntity, removeExternalLinksOf } from '../external-links/external
 import {
   type Actor,
   isForeignKeyViolation,
+  isUuid,
   nowMs,
   organisationForWrite,
   pathId,
@@ -13,6 +14,7 @@ import {
 } from '../workspaces/workspace.service.ts';
 import {
   deleteContainerRow,
+  findContainerIdByName,
   findContainerRow,
   insertContainer,
   listContainerRows,
@@ -71,6 +73,21 @@ export async function findVisibleContainer(
 ): Promise<ContainerRow | undefined> {
   return findContainerRow(db, { id, workspaceIds: visibleWorkspaceIds(actor) });
 }
+
+/** Whether a container is in a workspace (the automation engine's look-ups). */
+export async function containerInWorkspace(
+  db: Executor,
+  input: { workspaceId: string; id: string },
+): Promise<boolean> {
+  if (!isUuid(input.id)) return false;
+  const row = await findContainerRow(db, {
+    id: input.id.toLowerCase(),
+    workspaceIds: [input.workspaceId],
+  });
+  return row !== undefined;
+}
+
+export { findContainerIdByName };
 
 export async function getContainer(db: Executor, actor: Actor, id: string): Promise<Container> {
   const row = await findVisibleContainer(db, actor, pathId(id, 'Container'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, conflict } from '../../http/errors.ts';
 import {
   claimKey,
@@ -42,8 +42,8 @@ export function registerIdempotency(app: FastifyInstance, options: { ttlHours: n
   const replayed = new WeakSet<FastifyRequest>();
 
   // The hash is taken over the body as sent (before validation strips unknown fields).
-  app.addHook('preValidation', async (request) => {
-    if (request.method !== 'POST' || request.headers['idempotency-key'] === undefined) return;
+  const preValidation = async (request: FastifyRequest) => {
+    if (request.headers['idempotency-key'] === undefined) return;
     const path = request.url.split('?')[0] ?? '';
     hashes.set(
       request,
@@ -51,9 +51,9 @@ export function registerIdempotency(app: FastifyInstance, options: { ttlHours: n
         .update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`)
         .digest('hex'),
     );
-  });
+  };
 
-  app.addHook('preHandler', async (request, reply) => {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const requestHash = hashes.get(request);
     const header = request.headers['idempotency-key'];
     const principal = request.principal;
@@ -100,9 +100,9 @@ export function registerIdempotency(app: FastifyInstance, options: { ttlHours: n
       .header('idempotent-replayed', 'true')
       .header('content-type', existing.responseType ?? 'application/json; charset=utf-8');
     return reply.send(existing.responseBody ?? '');
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = pending.get(request);
     if (!claim || replayed.has(request)) return payload;
     pending.delete(request);
@@ -120,6 +120,19 @@ export function registerIdempotency(app: FastifyInstance, options: { ttlHours: n
       type: typeof type === 'string' ? type : null,
     });
     return payload;
+  };
+
+  // Route-level hooks on POST routes only: the scope's GET, PATCH and DELETE requests do not
+  // run three hooks that would return at once.
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST')) return;
+    const append = <T>(existing: T | T[] | undefined, hook: T): T[] => [
+      ...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]),
+      hook,
+    ];
+    route.preValidation = append(route.preValidation, preValidation as never);
+    route.preHandler = append(route.preHandler, preHandler as never);
+    route.onSend = append(route.onSend, onSend as never);
   });
 
   // Expired records are purged hourly (they are also reclaimed on reuse).

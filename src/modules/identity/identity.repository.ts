@@ -171,3 +171,24 @@ export async function listMembershipsWithOrganisations(
     )
     .orderBy(asc(memberships.createdAt), asc(organisations.id));
 }
+
+/** A live member of the organisation with this email (case-insensitive). */
+export async function findMemberIdByEmail(
+  db: Executor,
+  input: { organisationId: string; email: string },
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .innerJoin(memberships, eq(memberships.userId, users.id))
+    .where(
+      and(
+        eq(memberships.organisationId, input.organisationId),
+        isNull(memberships.deletedAt),
+        isNull(users.deletedAt),
+        sql`lower(${users.email}) = ${input.email.toLowerCase()}`,
+      ),
+    )
+    .limit(1);
+  return row?.id ?? null;
+}

@@ -35,27 +35,42 @@ function keyAuthOutcome(request: FastifyRequest): string {
   }
 }
 
+/** Memoises a labelled child per label combination (bounded: route patterns, statuses). */
+function childCache<T>(make: (key: string) => T): (key: string) => T {
+  const children = new Map<string, T>();
+  return (key) => {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(key);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
+
 /**
  * Request-level series, observed once per response from what the request carries, so that
  * features do not each have to remember to count: latency by route pattern and status,
- * API-key auth outcomes on /api/v1, and 429s by surface.
+ * API-key auth outcomes on /api/v1, and 429s by surface. A synchronous hook, and each label
+ * combination's child is looked up once: prom-client would otherwise hash the labels on
+ * every observation.
  */
 export function registerMetricsHooks(app: FastifyInstance): void {
   app.decorateRequest('problemCode', null);
-  app.addHook('onResponse', async (request, reply) => {
-    const { metrics } = app;
-    metrics.httpDuration.observe(
-      {
-        method: request.method,
-        // The route pattern, never the raw URL: bounded label cardinality, no ids or secrets.
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
+  const duration = childCache((key) => {
+    const [method, route, status] = key.split('\u0000');
+    return app.metrics.httpDuration.labels({ method, route, status });
+  });
+  const keyAuth = childCache((outcome) => app.metrics.keyAuth.labels({ outcome }));
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL: bounded label cardinality, no ids or secrets.
+    const route = request.routeOptions.url;
+    duration(`${request.method}\u0000${route ?? 'unmatched'}\u0000${reply.statusCode}`).observe(
       reply.elapsedTime / 1000,
     );
     const surface = surfaceOf(request.url);
-    if (reply.statusCode === 429) metrics.rateLimited.inc({ scope: surface });
-    if (surface === 'api' && request.routeOptions.url)
-      metrics.keyAuth.inc({ outcome: keyAuthOutcome(request) });
+    if (reply.statusCode === 429) app.metrics.rateLimited.inc({ scope: surface });
+    if (surface === 'api' && route) keyAuth(keyAuthOutcome(request)).inc();
+    done();
   });
 }

@@ -12,8 +12,10 @@ import type { Actor } from '../workspaces/workspace.service.ts';
  * builds it with that user's live organisation memberships.
  */
 export {
+  containerInWorkspace,
   createContainer,
   deleteContainer,
+  findContainerIdByName,
   findVisibleContainer,
   getContainer,
   updateContainer,
@@ -28,6 +30,7 @@ export {
 export {
   createProject,
   deleteProject,
+  findProjectIdByTitle,
   findVisibleProject,
   getProject,
 } from '../projects/projects.service.ts';

@@ -90,3 +90,22 @@ export async function updateProjectRow(
 export async function deleteProjectRow(db: Executor, id: string): Promise<void> {
   await db.delete(projects).where(eq(projects.id, id));
 }
+
+/** The oldest project of a container with this title, compared case-insensitively. */
+export async function findProjectIdByTitle(
+  db: Executor,
+  input: { containerId: string; title: string },
+): Promise<string | null> {
+  const [row] = await db
+    .select({ id: projects.id })
+    .from(projects)
+    .where(
+      and(
+        eq(projects.containerId, input.containerId),
+        sql`lower(${projects.title}) = lower(${input.title})`,
+      ),
+    )
+    .orderBy(projects.createdAt, projects.id)
+    .limit(1);
+  return row?.id ?? null;
+}

@@ -16,6 +16,7 @@ import {
 } from '../workspaces/workspace.service.ts';
 import {
   deleteProjectRow,
+  findProjectIdByTitle,
   findProjectRow,
   insertProject,
   listProjectRows,
@@ -124,6 +125,8 @@ export async function findVisibleProject(
   if (!isUuid(id)) return undefined;
   return findProjectRow(db, { id: id.toLowerCase(), workspaceIds: visibleWorkspaceIds(actor) });
 }
+
+export { findProjectIdByTitle };
 
 export async function getProject(db: Executor, actor: Actor, id: string): Promise<Project> {
   const row = await findVisibleProject(db, actor, pathId(id, 'Project'));
