@@ -38,7 +38,7 @@ export function rssKb(pid: number): number {
 }
 
 export async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1200; i++) {
     try {
       const res = await fetch(url);
       if (res.status < 500) return;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses } from '../../http/errors.ts';
+import { requestContext } from '../security-log/security-log.ts';
 import { requireWorkspaceAdmin, sessionWorkspace } from '../workspaces/workspace.context.ts';
 import {
   adHocDryRunBodySchema,
@@ -79,7 +80,12 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
     },
     async (request, reply) => {
       const { workspace, userId } = sessionWorkspace(request);
-      const created = await createAutomation(deps(), { workspace, userId, body: request.body });
+      const created = await createAutomation(deps(), {
+        workspace,
+        userId,
+        body: request.body,
+        audit: requestContext(request),
+      });
       return reply.code(201).send({ data: created });
     },
   );
@@ -154,7 +160,11 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
     },
     async (request) => {
       const { workspace } = sessionWorkspace(request);
-      const requeued = await replayEvents(deps(), { workspace, ...request.body });
+      const requeued = await replayEvents(deps(), {
+        workspace,
+        ...request.body,
+        audit: requestContext(request),
+      });
       app.inboxWorker.wake();
       return { data: { requeued } };
     },
@@ -212,6 +222,7 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
           workspace,
           id: request.params.id,
           body: request.body,
+          audit: requestContext(request),
         }),
       };
     },
@@ -235,7 +246,12 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
       async (request) => {
         const { workspace } = sessionWorkspace(request);
         return {
-          data: await setAutomationEnabled(deps(), { workspace, id: request.params.id, enabled }),
+          data: await setAutomationEnabled(deps(), {
+            workspace,
+            id: request.params.id,
+            enabled,
+            audit: requestContext(request),
+          }),
         };
       },
     );
@@ -257,7 +273,11 @@ export async function automationSettingsRoutes(app: FastifyInstance): Promise<vo
     },
     async (request) => {
       const { workspace } = sessionWorkspace(request);
-      await deleteAutomation(deps(), { workspace, id: request.params.id });
+      await deleteAutomation(deps(), {
+        workspace,
+        id: request.params.id,
+        audit: requestContext(request),
+      });
       return { data: { id: request.params.id, deleted: true as const } };
     },
   );

@@ -7,6 +7,7 @@ import {
 } from '../inbox/inbox.repository.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { listWorkspaceConnectionIds } from '../integrations/integrations.repository.ts';
+import { recordRequested, type SecurityContext } from '../security-log/security-log.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import { applyActions } from './actions/registry.ts';
 import { type AutomationDefinition, validateDefinition } from './automation.definition.ts';
@@ -121,22 +122,31 @@ async function syncWebhookNeed(
 
 export async function createAutomation(
   deps: AutomationsDeps,
-  input: { workspace: Workspace; userId: string; body: AutomationCreate },
+  input: { workspace: Workspace; userId: string; body: AutomationCreate; audit?: SecurityContext },
 ): Promise<AutomationDto> {
   const { body, workspace } = input;
   const { conditions } = checkedDefinition(deps, body);
-  const row = await insertAutomation(deps.db, {
-    organisationId: workspace.organisationId,
-    userId: workspace.organisationId ? null : workspace.userId,
-    name: body.name,
-    description: body.description ?? null,
-    enabled: body.enabled,
-    source: body.trigger.source,
-    event: body.trigger.event,
-    scope: body.trigger.scope,
-    conditions,
-    actions: body.actions,
-    createdByUserId: input.userId,
+  const row = await deps.db.transaction(async (tx) => {
+    const inserted = await insertAutomation(tx, {
+      organisationId: workspace.organisationId,
+      userId: workspace.organisationId ? null : workspace.userId,
+      name: body.name,
+      description: body.description ?? null,
+      enabled: body.enabled,
+      source: body.trigger.source,
+      event: body.trigger.event,
+      scope: body.trigger.scope,
+      conditions,
+      actions: body.actions,
+      createdByUserId: input.userId,
+    });
+    await recordRequested(tx, input.audit, {
+      action: 'automation.created',
+      target: { type: 'automation', id: inserted.id },
+      organisationId: workspace.organisationId,
+      details: { name: inserted.name },
+    });
+    return inserted;
   });
   await syncWebhookNeed(deps, workspace, row.id, undefined, row);
   return toDto(row);
@@ -161,7 +171,7 @@ export async function listAutomations(
 
 export async function updateAutomation(
   deps: AutomationsDeps,
-  input: { workspace: Workspace; id: string; body: AutomationUpdate },
+  input: { workspace: Workspace; id: string; body: AutomationUpdate; audit?: SecurityContext },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
   const rule = ruleOf(current);
@@ -172,19 +182,29 @@ export async function updateAutomation(
     actions: body.actions ?? rule.actions,
   };
   const { conditions } = checkedDefinition(deps, definition);
-  const row = await updateAutomationRow(deps.db, {
-    id: input.id,
-    workspace: input.workspace,
-    values: {
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.description !== undefined ? { description: body.description } : {}),
-      ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-      source: definition.trigger.source,
-      event: definition.trigger.event,
-      scope: definition.trigger.scope,
-      conditions,
-      actions: definition.actions,
-    },
+  const row = await deps.db.transaction(async (tx) => {
+    const updated = await updateAutomationRow(tx, {
+      id: input.id,
+      workspace: input.workspace,
+      values: {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        source: definition.trigger.source,
+        event: definition.trigger.event,
+        scope: definition.trigger.scope,
+        conditions,
+        actions: definition.actions,
+      },
+    });
+    if (updated)
+      await recordRequested(tx, input.audit, {
+        action: 'automation.updated',
+        target: { type: 'automation', id: updated.id },
+        organisationId: input.workspace.organisationId,
+        details: { name: updated.name },
+      });
+    return updated;
   });
   if (!row) throw notFound('Automation');
   await syncWebhookNeed(deps, input.workspace, row.id, current, row);
@@ -193,13 +213,23 @@ export async function updateAutomation(
 
 export async function setAutomationEnabled(
   deps: AutomationsDeps,
-  input: { workspace: Workspace; id: string; enabled: boolean },
+  input: { workspace: Workspace; id: string; enabled: boolean; audit?: SecurityContext },
 ): Promise<AutomationDto> {
   const current = await loadRow(deps.db, input.workspace, input.id);
-  const row = await updateAutomationRow(deps.db, {
-    id: input.id,
-    workspace: input.workspace,
-    values: { enabled: input.enabled },
+  const row = await deps.db.transaction(async (tx) => {
+    const updated = await updateAutomationRow(tx, {
+      id: input.id,
+      workspace: input.workspace,
+      values: { enabled: input.enabled },
+    });
+    if (updated)
+      await recordRequested(tx, input.audit, {
+        action: 'automation.updated',
+        target: { type: 'automation', id: updated.id },
+        organisationId: input.workspace.organisationId,
+        details: { name: updated.name, enabled: input.enabled },
+      });
+    return updated;
   });
   if (!row) throw notFound('Automation');
   await syncWebhookNeed(deps, input.workspace, row.id, current, row);
@@ -208,10 +238,20 @@ export async function setAutomationEnabled(
 
 export async function deleteAutomation(
   deps: AutomationsDeps,
-  input: { workspace: Workspace; id: string },
+  input: { workspace: Workspace; id: string; audit?: SecurityContext },
 ): Promise<void> {
   const current = await loadRow(deps.db, input.workspace, input.id);
-  const deleted = await deleteAutomationRow(deps.db, input);
+  const deleted = await deps.db.transaction(async (tx) => {
+    const gone = await deleteAutomationRow(tx, input);
+    if (gone)
+      await recordRequested(tx, input.audit, {
+        action: 'automation.deleted',
+        target: { type: 'automation', id: input.id },
+        organisationId: input.workspace.organisationId,
+        details: { name: current.name },
+      });
+    return gone;
+  });
   if (!deleted) throw notFound('Automation');
   await syncWebhookNeed(deps, input.workspace, input.id, current, undefined);
 }
@@ -397,6 +437,7 @@ export async function replayEvents(
     workspace: Workspace;
     eventIds?: string[] | undefined;
     deadLettered?: boolean | undefined;
+    audit?: SecurityContext;
   },
 ): Promise<string[]> {
   const connectionIds = await listWorkspaceConnectionIds(deps.db, input.workspace);
@@ -418,7 +459,19 @@ export async function replayEvents(
       if (rows.length < 500) break;
     }
   }
-  return requeueInboxEvents(deps.db, [...ids]);
+  return deps.db.transaction(async (tx) => {
+    const requeued = await requeueInboxEvents(tx, [...ids]);
+    await recordRequested(tx, input.audit, {
+      action: 'replay.requested',
+      target: {
+        type: 'delivery',
+        id: input.deadLettered ? 'dead-lettered' : [...ids].join(',').slice(0, 200),
+      },
+      organisationId: input.workspace.organisationId,
+      details: { requeued: requeued.length },
+    });
+    return requeued;
+  });
 }
 
 export async function listBackfills(deps: AutomationsDeps, workspace: Workspace) {

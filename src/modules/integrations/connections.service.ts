@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { type AppError, badRequest, conflict, notFound } from '../../http/errors.ts';
+import { recordRequested, type SecurityContext } from '../security-log/security-log.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import type {
   ConnectionGrant,
@@ -102,6 +103,8 @@ export class ConnectionsService {
     provider: ProviderId;
     userId: string;
     grant: ConnectionGrant;
+    /** Who asks, from where (settings requests): recorded in the security log. */
+    audit?: SecurityContext | undefined;
   }): Promise<IntegrationConnectionRow> {
     const { box } = this.deps;
     const { grant } = input;
@@ -134,13 +137,26 @@ export class ConnectionsService {
           );
         const updated = await updateConnection(tx, existing.id, values);
         if (!updated) throw notFound('Connection');
+        await recordRequested(tx, input.audit, {
+          action: 'connection.reauthorized',
+          target: { type: 'connection', id: updated.id },
+          organisationId: input.workspace.organisationId,
+          details: { provider: input.provider },
+        });
         return updated;
       }
-      return insertConnection(tx, {
+      const created = await insertConnection(tx, {
         ...values,
         provider: input.provider,
         ...input.workspace,
       });
+      await recordRequested(tx, input.audit, {
+        action: 'connection.connected',
+        target: { type: 'connection', id: created.id },
+        organisationId: input.workspace.organisationId,
+        details: { provider: input.provider },
+      });
+      return created;
     });
     this.deps.onChange();
     return saved;
@@ -212,6 +228,7 @@ export class ConnectionsService {
     userId: string;
     code: string;
     state: string;
+    audit?: SecurityContext;
   }): Promise<IntegrationConnectionRow> {
     await this.#checkState(input);
     const provider = this.provider(input.provider);
@@ -222,10 +239,22 @@ export class ConnectionsService {
   }
 
   /** Deletes the provider's side (its webhooks), then the connection, its tokens and links. */
-  async disconnect(workspace: Workspace, provider: ProviderId): Promise<void> {
+  async disconnect(
+    workspace: Workspace,
+    provider: ProviderId,
+    audit?: SecurityContext,
+  ): Promise<void> {
     const connection = await this.requireConnection(workspace, provider);
     await this.provider(provider).beforeDisconnect?.(connection);
-    await deleteConnection(this.deps.db, connection.id);
+    await this.deps.db.transaction(async (tx) => {
+      await deleteConnection(tx, connection.id);
+      await recordRequested(tx, audit, {
+        action: 'connection.disconnected',
+        target: { type: 'connection', id: connection.id },
+        organisationId: workspace.organisationId,
+        details: { provider },
+      });
+    });
     this.deps.onChange();
   }
 }

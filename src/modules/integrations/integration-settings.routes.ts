@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
 import { orgAdminRole } from '../identity/identity.guards.ts';
+import { requestContext } from '../security-log/security-log.ts';
 import {
   requireWorkspaceAdmin,
   sessionWorkspace,
@@ -134,7 +135,11 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
         },
       },
       async (request) => {
-        await connections.disconnect(sessionWorkspace(request).workspace, id);
+        await connections.disconnect(
+          sessionWorkspace(request).workspace,
+          id,
+          requestContext(request),
+        );
         return { data: { provider: id, disconnected: true as const } };
       },
     );
@@ -180,7 +185,13 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
         },
         async (request, reply) => {
           const { workspace, userId } = sessionWorkspace(request);
-          await connections.completeOAuth({ provider: id, workspace, userId, ...request.body });
+          await connections.completeOAuth({
+            provider: id,
+            workspace,
+            userId,
+            ...request.body,
+            audit: requestContext(request),
+          });
           return reply.code(201).send({ data: await required(workspace, id) });
         },
       );

@@ -89,6 +89,19 @@ export async function record(tx: Executor, entry: SecurityEntry): Promise<void> 
   await insertSecurityEvents(tx, [toRow(entry, Date.now())]);
 }
 
+/**
+ * The entry of a change a request asked for (`audit` from `requestContext`), in the log of
+ * the user who acted; nothing when no request asked (system jobs, service-level calls).
+ */
+export async function recordRequested(
+  tx: Executor,
+  audit: SecurityContext | undefined,
+  entry: Pick<SecurityEntry, 'action' | 'target' | 'organisationId' | 'details'>,
+): Promise<void> {
+  if (!audit || !('userId' in audit.actor)) return;
+  await record(tx, { ...audit, ...entry, userId: audit.actor.userId });
+}
+
 /** Several entries in one statement (a leak report revoking a batch of keys). */
 export async function recordMany(tx: Executor, entries: readonly SecurityEntry[]): Promise<void> {
   const now = Date.now();

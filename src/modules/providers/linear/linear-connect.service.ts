@@ -8,6 +8,7 @@ import {
 import type { ConnectionGrant } from '../../integrations/integration.provider.ts';
 import { findConnection } from '../../integrations/integrations.repository.ts';
 import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
+import type { SecurityContext } from '../../security-log/security-log.ts';
 import type { Workspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
 import {
@@ -80,11 +81,13 @@ export class LinearConnectService {
     workspace: Workspace;
     userId: string;
     apiKey: string;
+    audit?: SecurityContext;
   }): Promise<IntegrationConnectionRow> {
     const organization = await this.#organization(
       this.deps.clients.forCredentials({ authType: 'api_key', token: input.apiKey }),
     );
     return this.deps.connections.save({
+      audit: input.audit,
       workspace: input.workspace,
       provider: LINEAR,
       userId: input.userId,

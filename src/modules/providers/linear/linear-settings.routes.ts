@@ -9,6 +9,7 @@ import {
   settingsSecurity as security,
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
+import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
 import {
@@ -50,7 +51,12 @@ export function linearSettingsRoutes(
       },
       async (request, reply) => {
         const { workspace, userId } = sessionWorkspace(request);
-        await linear.connectApiKey({ workspace, userId, apiKey: request.body.apiKey });
+        await linear.connectApiKey({
+          workspace,
+          userId,
+          apiKey: request.body.apiKey,
+          audit: requestContext(request),
+        });
         return reply.code(201).send({ data: await connectionView(workspace, LINEAR) });
       },
     );

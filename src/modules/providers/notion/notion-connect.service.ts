@@ -12,6 +12,7 @@ import { findConnectionById } from '../../integrations/integrations.repository.t
 import type { IntegrationConnectionRow } from '../../integrations/integrations.table.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import { SECRET_CONTEXT } from '../../integrations/secret-contexts.ts';
+import type { SecurityContext } from '../../security-log/security-log.ts';
 import type { Workspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
 import {
@@ -56,6 +57,7 @@ export class NotionConnectService {
     workspace: Workspace;
     userId: string;
     token: string;
+    audit?: SecurityContext;
   }): Promise<IntegrationConnectionRow> {
     let notionWorkspace: Awaited<ReturnType<typeof fetchNotionWorkspace>>;
     try {
@@ -64,6 +66,7 @@ export class NotionConnectService {
       throw providerFailure(NOTION_NAME, err, isNotionAuthError(err));
     }
     return this.deps.connections.save({
+      audit: input.audit,
       workspace: input.workspace,
       provider: NOTION,
       userId: input.userId,

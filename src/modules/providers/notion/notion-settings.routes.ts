@@ -9,6 +9,7 @@ import {
   settingsSecurity as security,
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
+import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
 import { notionVerificationSchema } from './notion.schemas.ts';
@@ -40,7 +41,12 @@ export function notionSettingsRoutes(
       },
       async (request, reply) => {
         const { workspace, userId } = sessionWorkspace(request);
-        await notion.connectToken({ workspace, userId, token: request.body.token });
+        await notion.connectToken({
+          workspace,
+          userId,
+          token: request.body.token,
+          audit: requestContext(request),
+        });
         return reply.code(201).send({ data: await connectionView(workspace, NOTION) });
       },
     );
