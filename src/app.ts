@@ -7,12 +7,18 @@ import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.
 import { runMigrations } from './db/migrate.ts';
 import './http/auth-context.ts';
 import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
+import { registerInputGuard } from './http/input-guard.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
-import { registerResponseHeaders, registerSettingsCors } from './http/security.ts';
+import {
+  httpLimits,
+  registerResponseHeaders,
+  registerSettingsCors,
+  trustedProxies,
+} from './http/security.ts';
 import { apiKeyAuth } from './modules/api-keys/api-key-auth.plugin.ts';
 import { apiKeysPlugin } from './modules/api-keys/api-keys.plugin.ts';
 import { apiKeySettingsRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -84,13 +90,16 @@ export async function buildApp(
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    // Bounds for slow or hostile clients; Node's own defaults are looser.
-    requestTimeout: 30_000,
+    trustProxy: trustedProxies(config.TRUST_PROXY),
+    // Bounds for slow or hostile clients (security finding 11); Node's own defaults are
+    // looser, and it checks them only every 30 s unless told otherwise.
+    ...httpLimits(config),
     routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkError,
     return503OnClosing: true,
   });
+
+  app.server.maxConnections = config.HTTP_MAX_CONNECTIONS;
 
   const ownsDatabase = !overrides.database;
   // The embedded database opens in one process at a time: take its data-directory lock
@@ -134,6 +143,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerInputGuard(app); // NUL in any field → 400 before Postgres sees it
   acceptEmptyJsonBodies(app);
   registerResponseHeaders(app); // X-Request-Id and the security headers
   // During shutdown, responses to requests still in flight ask the client to close its
@@ -215,7 +225,10 @@ export async function buildApp(
 
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
-  if (config.METRICS_ENABLED) await app.register(metricsRoutes, { token: config.METRICS_TOKEN });
+  if (config.METRICS_ENABLED) {
+    const requireToken = config.NODE_ENV === 'production';
+    await app.register(metricsRoutes, { token: config.METRICS_TOKEN, requireToken });
+  }
   // Each surface is an encapsulated plugin under its prefix with its own authentication:
   // /api/v1 (API keys), /api/settings (Clerk session), /webhooks (provider signatures).
   await registerRateLimiting(app, config);

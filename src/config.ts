@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -22,6 +23,37 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isProxyAddress(value: string): boolean {
+  if (proxyNames.has(value)) return true;
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (!family || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which proxies' `X-Forwarded-For` entries to believe (security finding 2): `false` (none),
+ * a hop count, or the proxies' addresses/CIDRs. `true` would believe every entry, and the
+ * left-most one is written by the client, so it is refused.
+ */
+const trustProxy = z
+  .preprocess((value) => (value === '' || value === undefined ? 'false' : value), z.string())
+  .transform((value, ctx): false | number | string[] => {
+    const trimmed = value.trim();
+    if (trimmed === 'false' || trimmed === '0') return false;
+    if (/^\d+$/.test(trimmed)) return Number(trimmed);
+    const entries = trimmed.split(',').map((entry) => entry.trim());
+    if (trimmed !== 'true' && entries.every(isProxyAddress)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a hop count (e.g. 1 behind one load balancer) or a comma-separated list of proxy addresses or CIDRs (e.g. 10.0.0.0/8,127.0.0.1; also loopback, linklocal, uniquelocal); true is refused because it lets any client choose its own address with X-Forwarded-For',
+    });
+    return z.NEVER;
+  });
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port.default(3000),
@@ -37,7 +69,12 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().min(1).default('./.data'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
-  TRUST_PROXY: booleanFlag.default(false),
+  TRUST_PROXY: trustProxy,
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(15_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(72_000),
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(4_096),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   PUBLIC_BASE_URL: z.url('must be an absolute URL such as https://api.monoid.app').optional(),
   REDIS_URL: z.preprocess(
@@ -157,6 +194,8 @@ export const configSchema = z.object({
   API_KEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   API_KEY_HASH_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(256),
   API_KEY_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  API_KEY_ID_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+  API_KEY_COLD_VERIFY_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000).default(4),
   API_KEY_FAILURE_WINDOW_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(600),

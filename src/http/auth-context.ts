@@ -5,6 +5,8 @@
  * - `/api/v1` (API-key auth, modules/api-keys) sets `request.principal`.
  * - `/api/settings` (Clerk session auth, modules/identity) sets `request.sessionUser`.
  */
+import { refusal } from './rate-limit.ts';
+
 export const scopes = ['read', 'write', 'delete'] as const;
 export type Scope = (typeof scopes)[number];
 
@@ -35,3 +37,14 @@ declare module 'fastify' {
     sessionUser: SessionUser | null;
   }
 }
+
+/** 403 INSUFFICIENT_SCOPE with the RFC 6750 challenge naming the scope a request needs. */
+export const insufficientScope = (needed: Scope) =>
+  refusal({
+    code: 'INSUFFICIENT_SCOPE',
+    status: 403,
+    message: `This API key lacks the "${needed}" scope required for this request.`,
+    headers: {
+      'www-authenticate': `Bearer realm="MONOid", error="insufficient_scope", scope="${needed}", error_description="The request requires the ${needed} scope."`,
+    },
+  });

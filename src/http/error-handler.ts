@@ -137,7 +137,7 @@ function render(err: unknown): Rendered {
       detail: 'The item is referenced by, or references, another item.',
       log: 'warn',
     };
-  if (pg === '22P02' || pg === '22007' || pg === '22008' || pg === '22003' || pg === '22021')
+  if (['22P02', '22P05', '22007', '22008', '22003', '22021'].includes(pg ?? ''))
     return { status: 400, code: 'BAD_REQUEST', detail: 'A value is malformed.', log: 'warn' };
 
   const fastifyError = err as Partial<FastifyError>;

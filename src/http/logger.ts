@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.ts';
+import { redactUrl } from './redact-url.ts';
 
 /** Headers that carry credentials or signatures; never written to a log line. */
 export const redactedHeaders = [
@@ -12,6 +13,42 @@ export const redactedHeaders = [
   'x-notion-signature',
   'x-api-key',
 ] as const;
+
+/**
+ * A failed query's error carries its parameters (drizzle: `params` and "params: ..." in the
+ * message), and a Postgres data exception quotes the offending value; either may be anything a
+ * client sent. Errors are logged without them (security finding 5): type, code, message and
+ * stack with the parameters and quoted values cut, and the same for causes.
+ */
+export function loggableError(
+  err: Error,
+  depth = 0,
+): { [key: string]: unknown; type: string; message: string; stack: string } {
+  const withoutParams = (text: string) =>
+    text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [Redacted]');
+  // Anything may be logged under `err` (plain objects too, with any field types).
+  const {
+    code,
+    name,
+    message: rawMessage,
+    stack: rawStack,
+  } = err as Partial<Error> & {
+    code?: unknown;
+  };
+  const text = typeof rawMessage === 'string' ? rawMessage : String(rawMessage ?? '');
+  // Postgres data exceptions (class 22) quote the offending value after a colon.
+  const dataException = typeof code === 'string' && code.startsWith('22');
+  const message = dataException ? `${text.split(':')[0]}: [Redacted]` : text;
+  return {
+    type: typeof name === 'string' ? name : 'Error',
+    message: withoutParams(message),
+    stack: dataException || typeof rawStack !== 'string' ? '' : withoutParams(rawStack),
+    ...(code !== undefined ? { code } : {}),
+    ...(err.cause instanceof Error && depth < 5
+      ? { cause: loggableError(err.cause, depth + 1) }
+      : {}),
+  };
+}
 
 export function loggerOptions(
   config: Config,
@@ -34,6 +71,7 @@ export function loggerOptions(
       censor: '[Redacted]',
     },
     serializers: {
+      err: loggableError,
       req(request: {
         method: string;
         url: string;
@@ -43,7 +81,7 @@ export function loggerOptions(
       }) {
         return {
           method: request.method,
-          url: request.url,
+          url: redactUrl(request.url),
           remoteAddress: request.ip,
           headers: request.headers,
         };

@@ -67,8 +67,11 @@ export interface RateLimitRule {
   name: string;
   max: number;
   windowMs: number;
-  /** The counter a request belongs to (an API key id, an address, ...). */
-  key: (request: FastifyRequest) => string;
+  /**
+   * The counter a request belongs to (an API key id, an address, ...). `subject` is what the
+   * caller passed to consume/peek (e.g. the public id of the key a request presented).
+   */
+  key: (request: FastifyRequest, subject?: string) => string;
 }
 
 export interface RateLimitState {
@@ -82,20 +85,29 @@ export interface RateLimitState {
 export interface Limiter {
   readonly rule: RateLimitRule;
   /** Counts the request and reports the state after counting. */
-  consume(request: FastifyRequest): Promise<RateLimitState>;
+  consume(request: FastifyRequest, subject?: string): Promise<RateLimitState>;
   /** Reports the state without counting. */
-  peek(request: FastifyRequest): Promise<RateLimitState>;
+  peek(request: FastifyRequest, subject?: string): Promise<RateLimitState>;
 }
 
 /** A named counter on the shared store. `scope` must see the root `registerRateLimiting`. */
 export function createLimiter(scope: FastifyInstance, rule: RateLimitRule): Limiter {
+  // The plugin's key generator only sees the request: the subject of the current check rides
+  // beside it (checks are awaited one at a time per request, so it cannot be mixed up).
+  const subjects = new WeakMap<FastifyRequest, string>();
   const check = scope.createRateLimit({
     max: rule.max,
     timeWindow: rule.windowMs,
-    keyGenerator: (request) => `${rule.name}:${rule.key(request)}`,
+    keyGenerator: (request) => `${rule.name}:${rule.key(request, subjects.get(request))}`,
     skipOnError: true,
   });
-  const run = async (request: FastifyRequest, increment: boolean): Promise<RateLimitState> => {
+  const run = async (
+    request: FastifyRequest,
+    increment: boolean,
+    subject: string | undefined,
+  ): Promise<RateLimitState> => {
+    if (subject === undefined) subjects.delete(request);
+    else subjects.set(request, subject);
     const result = await check(request, { increment });
     if (result.isAllowed) {
       return { allowed: true, limit: rule.max, remaining: rule.max, resetSeconds: 0 };
@@ -106,8 +118,8 @@ export function createLimiter(scope: FastifyInstance, rule: RateLimitRule): Limi
   };
   return {
     rule,
-    consume: (request) => run(request, true),
-    peek: (request) => run(request, false),
+    consume: (request, subject) => run(request, true, subject),
+    peek: (request, subject) => run(request, false, subject),
   };
 }
 

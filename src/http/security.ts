@@ -72,3 +72,31 @@ export async function registerSettingsCors(scope: FastifyInstance, config: Confi
     maxAge: 600,
   });
 }
+
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY (config.ts parses it). A hop count becomes the
+ * function proxy-addr builds for one (Fastify's types have no number form).
+ */
+export function trustedProxies(
+  setting: false | number | string[],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
+
+/**
+ * Server options that bound slow and idle clients (HTTP_* in config.ts). Node checks the
+ * header and request timeouts every `connectionsCheckingInterval` (30 s by default, which is
+ * how a slow client used to last ~47 s); here every second. The headers timeout cannot exceed
+ * the request timeout (Node's rule).
+ */
+export function httpLimits(config: Config) {
+  const requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout);
+  return {
+    requestTimeout,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.HTTP_MAX_REQUESTS_PER_SOCKET,
+    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: 1_000 },
+  };
+}

@@ -45,7 +45,7 @@ describe('rate limits and failure throttling', () => {
     expect((await me(t, other.key, '198.51.100.1')).statusCode).toBe(200);
   });
 
-  it('throttles repeated failures per address before any lookup or hashing', async () => {
+  it('throttles repeated failures per (address, key id) before any lookup or hashing', async () => {
     const address = '192.0.2.50';
     const k = await createTestKey(t.app, { scopes: ['read'] });
     // Warm this key's cache entry from the same address first.
@@ -58,7 +58,7 @@ describe('rate limits and failure throttling', () => {
     const hashes = t.app.apiKeys.hasher.operations;
     const queries = countQueries(t.db.database);
     try {
-      for (const key of [wrongSecret, generateApiKey().key]) {
+      for (const key of [wrongSecret, wrongSecret]) {
         const res = await me(t, key, address);
         expect(res.statusCode).toBe(429);
         expect(res.json().code).toBe('RATE_LIMITED');
@@ -72,7 +72,9 @@ describe('rate limits and failure throttling', () => {
     expect(t.app.apiKeys.hasher.operations).toBe(hashes);
     // The legitimate, cached key keeps working from that address...
     expect((await me(t, k.key, address)).statusCode).toBe(200);
-    // ...and other addresses are unaffected.
+    // ...other key ids from that address are unaffected (they have their own counters)...
+    expect((await me(t, generateApiKey().key, address)).statusCode).toBe(401);
+    // ...and so are other addresses.
     expect((await me(t, wrongSecret, '192.0.2.51')).statusCode).toBe(401);
   });
 

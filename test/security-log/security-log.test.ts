@@ -61,7 +61,7 @@ describe('GET /api/settings/security-log', () => {
   beforeAll(async () => {
     t = await buildApiTestApp({
       ...(clerkEnv() as Record<string, string>),
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1', // one proxy: the test's X-Forwarded-For is the client
       API_KEY_LAST_USED_INTERVAL_MS: '0',
     });
     aliceId = (await ensureUserByClerkId(t.db.database.db, alice)).id;

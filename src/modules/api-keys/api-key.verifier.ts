@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Database, Executor } from '../../db/database.ts';
 import type { Scope } from '../../http/auth-context.ts';
-import { clientAddress, type Limiter, rateLimited } from '../../http/rate-limit.ts';
+import { clientAddress, type Limiter, rateLimited, refusal } from '../../http/rate-limit.ts';
 import { recordMany, userAgentOf } from '../security-log/security-log.ts';
 import { parseApiKey } from './api-key.format.ts';
 import type { ApiKeyHasher } from './api-key.hasher.ts';
@@ -52,14 +52,29 @@ function decodeInvalidation(payload: string): Invalidation | undefined {
   return undefined;
 }
 
+/**
+ * - `perAddressAndKey`: failures per (client address, public key id), and per address for
+ *   requests with no usable key (none, malformed);
+ * - `perKey`: failures per public key id, from any address.
+ */
+export interface FailureLimiters {
+  perAddressAndKey: Limiter;
+  perKey: Limiter;
+}
+
+/** How long a key that verified keeps its priority (throttle exemption, reserved hashing). */
+const RECENTLY_VERIFIED_MS = 24 * 3_600_000;
+
 export interface VerifierOptions {
   database: Database;
   hasher: ApiKeyHasher;
   cacheTtlMs: number;
   cacheMaxEntries: number;
   lastUsedIntervalMs: number;
-  /** Per-address counter of failed verifications (throttles floods before any hashing). */
-  failures: Limiter | null;
+  /** Failure counters (throttle floods before any lookup or hashing); null: none. */
+  failures: FailureLimiters | null;
+  /** Cold verifications one client address may have running at once (recent keys exempt). */
+  coldPerAddress: number;
   log: FastifyBaseLogger;
   now?: () => number;
 }
@@ -72,9 +87,12 @@ export interface VerifierOptions {
  *   hash of 45 bytes and a map lookup: no database query, no argon2. Revocation and expiry
  *   are evaluated on every hit from the entry's fields, with the clock; revoke, roll and
  *   user deletion drop entries locally and, through NOTIFY, on every other instance.
- * - Cold path: a per-address failure throttle (before any query or hashing), then one
- *   indexed lookup by public id and one argon2id verify under bounded concurrency.
- *   Concurrent cold verifications of the same key share one lookup and one hash.
+ * - Cold path: failure throttles per (address, key id) and per key id (before any query or
+ *   hashing) and a cap on running cold verifications per address, then one indexed lookup
+ *   by public id and one argon2id verify under bounded concurrency (an unknown id verifies
+ *   against a dummy hash, so it takes as long). Keys that verified recently skip the
+ *   throttles and get reserved hashing places. Concurrent cold verifications of the same key
+ *   share one lookup and one hash.
  * - Last use: remembered in memory and written in batches, at most once per key per interval.
  */
 export class ApiKeyVerifier {
@@ -89,6 +107,20 @@ export class ApiKeyVerifier {
   private readonly pendingSightings = new Map<string, KeySighting>();
   /** Invalidations whose transaction has not committed yet: keep those keys out of the cache. */
   private readonly held = new Map<string, number>();
+  /**
+   * SHA-256 digests of full keys that verified within RECENTLY_VERIFIED_MS (no secret: a
+   * digest cannot be turned back into a key, nor produced without it). Such a key skips the
+   * failure throttles and the per-address cap and gets reserved hashing capacity: it is never
+   * refused because of other keys' failures. It still gets a full lookup and argon2 verify.
+   */
+  private readonly recentlyVerified = new Map<
+    string,
+    { keyId: string; userId: string; until: number }
+  >();
+  /** Cold verifications running per client address. */
+  private readonly coldByAddress = new Map<string, number>();
+  /** Unknown ids are verified against this, so they take as long to refuse as known ones. */
+  private dummyHash: Promise<string> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   now: () => number;
@@ -100,6 +132,7 @@ export class ApiKeyVerifier {
 
   /** Starts the last-used flush timer; the interval bounds how stale a displayed time is. */
   start(): void {
+    this.dummyPhc();
     const period = Math.max(1_000, Math.min(this.options.lastUsedIntervalMs || 1_000, 10_000));
     this.timer = setInterval(() => void this.flushLastUsed(), period);
     this.timer.unref();
@@ -127,18 +160,21 @@ export class ApiKeyVerifier {
       key = cached;
     } else {
       if (cached) this.cache.delete(digest);
-      await this.throttle(request);
+      const trusted = this.isRecentlyVerified(digest, now);
+      if (!trusted) await this.throttle(request, parsed.publicId);
       let pending = this.inflight.get(digest);
       if (!pending) {
-        pending = this.coldVerify(digest, parsed.publicId, parsed.secret).finally(() =>
-          this.inflight.delete(digest),
-        );
+        const release = trusted ? () => undefined : this.claimColdSlot(request);
+        pending = this.coldVerify(digest, parsed.publicId, parsed.secret, trusted).finally(() => {
+          this.inflight.delete(digest);
+          release();
+        });
         this.inflight.set(digest, pending);
       }
       key = await pending;
     }
     if (!key) {
-      await this.countFailure(request);
+      await this.countFailure(request, parsed.publicId);
       throw invalidApiKey();
     }
     if (key.revokedAt !== null && key.revokedAt <= now) throw revokedApiKey();
@@ -152,13 +188,15 @@ export class ApiKeyVerifier {
     digest: string,
     publicId: string,
     secret: string,
+    priority: boolean,
   ): Promise<VerifiedKey | null> {
     const epoch = this.epoch;
     this.stats.coldVerifications++;
     const row = await findKeyForVerification(this.options.database.db, publicId);
-    if (!row) return null;
-    const ok = await this.options.hasher.verify(row.secretHash, secret);
-    if (!ok) return null;
+    // An unknown id costs the same argon2 verify as a wrong secret (security finding 10).
+    const phc = row?.secretHash ?? (await this.dummyPhc());
+    const ok = await this.options.hasher.verify(phc, secret, { priority });
+    if (!row || !ok) return null;
     const key: VerifiedKey = {
       keyId: row.id,
       userId: row.userId,
@@ -176,8 +214,61 @@ export class ApiKeyVerifier {
     if (row.lastUsedAt && !this.lastWritten.has(key.keyId)) {
       this.lastWritten.set(key.keyId, row.lastUsedAt.getTime());
     }
+    this.rememberVerified(digest, key);
     if (epoch === this.epoch && !this.isHeld(key)) this.remember(digest, key);
     return key;
+  }
+
+  /** A hash of a random secret with the configured parameters, made once. */
+  private dummyPhc(): Promise<string> {
+    this.dummyHash ??= this.options.hasher.hash(randomBytes(18).toString('base64url'));
+    return this.dummyHash;
+  }
+
+  private isRecentlyVerified(digest: string, now: number): boolean {
+    const entry = this.recentlyVerified.get(digest);
+    if (!entry) return false;
+    if (entry.until > now) return true;
+    this.recentlyVerified.delete(digest);
+    return false;
+  }
+
+  private rememberVerified(digest: string, key: VerifiedKey): void {
+    const max = Math.max(1_000, this.options.cacheMaxEntries);
+    this.recentlyVerified.delete(digest);
+    while (this.recentlyVerified.size >= max) {
+      const oldest = this.recentlyVerified.keys().next();
+      if (oldest.done) break;
+      this.recentlyVerified.delete(oldest.value);
+    }
+    this.recentlyVerified.set(digest, {
+      keyId: key.keyId,
+      userId: key.userId,
+      until: this.now() + RECENTLY_VERIFIED_MS,
+    });
+  }
+
+  /**
+   * Takes one of the address's cold-verification places, or answers 429: one address cannot
+   * occupy the lookups and the hashing pool with keys that never verified.
+   */
+  private claimColdSlot(request: FastifyRequest): () => void {
+    const address = clientAddress(request);
+    const running = this.coldByAddress.get(address) ?? 0;
+    if (running >= this.options.coldPerAddress) {
+      throw refusal({
+        code: 'RATE_LIMITED',
+        status: 429,
+        message: `Too many API key verifications in progress from this address. Retry in 1 s.`,
+        headers: { 'retry-after': '1' },
+      });
+    }
+    this.coldByAddress.set(address, running + 1);
+    return () => {
+      const left = (this.coldByAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.coldByAddress.delete(address);
+      else this.coldByAddress.set(address, left);
+    };
   }
 
   private remember(digest: string, key: VerifiedKey): void {
@@ -191,28 +282,34 @@ export class ApiKeyVerifier {
     this.cache.set(digest, { ...key, cachedUntil: this.now() + cacheTtlMs });
   }
 
-  private async throttle(request: FastifyRequest): Promise<void> {
+  /** 429 before any lookup or hashing when this key id has failed too often. */
+  private async throttle(request: FastifyRequest, publicId: string): Promise<void> {
     const failures = this.options.failures;
     if (!failures) return;
-    const state = await failures.peek(request);
-    if (!state.allowed) {
-      throw rateLimited(
-        failures.rule,
-        state,
-        `Too many failed API key attempts from this address. Retry in ${Math.max(1, state.resetSeconds)} s.`,
-      );
+    for (const limiter of [failures.perAddressAndKey, failures.perKey]) {
+      const state = await limiter.peek(request, publicId);
+      if (!state.allowed) {
+        throw rateLimited(
+          limiter.rule,
+          state,
+          `Too many failed attempts with this API key id. Retry in ${Math.max(1, state.resetSeconds)} s.`,
+        );
+      }
     }
   }
 
   /**
-   * Counts a failed or credential-less request against its address; past the limit the
-   * answer is 429 instead of 401 (unauthenticated calls are rate-limited per address).
+   * Counts a failed request: per (address, key id) and per key id when a well-formed key was
+   * sent, per address when none was (no credentials, malformed). Past the limit the answer is
+   * 429 instead of 401. A key that verifies never reads these counters' refusals for other ids.
    */
-  async countFailure(request: FastifyRequest): Promise<void> {
+  async countFailure(request: FastifyRequest, publicId?: string): Promise<void> {
     const failures = this.options.failures;
     if (!failures) return;
-    const state = await failures.consume(request);
-    if (!state.allowed) throw rateLimited(failures.rule, state);
+    const perAddress = await failures.perAddressAndKey.consume(request, publicId);
+    const perKey = publicId ? await failures.perKey.consume(request, publicId) : perAddress;
+    if (!perAddress.allowed) throw rateLimited(failures.perAddressAndKey.rule, perAddress);
+    if (!perKey.allowed) throw rateLimited(failures.perKey.rule, perKey);
   }
 
   /**
@@ -262,8 +359,11 @@ export class ApiKeyVerifier {
       if ('keyId' in t) keyIds.add(t.keyId);
       else userIds.add(t.userId);
     }
-    for (const [digest, entry] of this.cache) {
-      if (keyIds.has(entry.keyId) || userIds.has(entry.userId)) this.cache.delete(digest);
+    const matches = (entry: { keyId: string; userId: string }) =>
+      keyIds.has(entry.keyId) || userIds.has(entry.userId);
+    for (const [digest, entry] of this.cache) if (matches(entry)) this.cache.delete(digest);
+    for (const [digest, entry] of this.recentlyVerified) {
+      if (matches(entry)) this.recentlyVerified.delete(digest);
     }
   }
 

@@ -1,4 +1,3 @@
-import type { Scope } from '../../http/auth-context.ts';
 import { refusal } from '../../http/rate-limit.ts';
 
 /** RFC 6750 challenges. The realm is fixed; descriptions never echo the presented key. */
@@ -33,12 +32,5 @@ export const revokedApiKey = () =>
   invalidApiKey('The API key has been revoked.', 'API_KEY_REVOKED');
 export const expiredApiKey = () => invalidApiKey('The API key has expired.', 'API_KEY_EXPIRED');
 
-export const insufficientScope = (needed: Scope) =>
-  refusal({
-    code: 'INSUFFICIENT_SCOPE',
-    status: 403,
-    message: `This API key lacks the "${needed}" scope required for this request.`,
-    headers: {
-      'www-authenticate': `${REALM}, error="insufficient_scope", scope="${needed}", error_description="The request requires the ${needed} scope."`,
-    },
-  });
+// Defined in the shared HTTP layer: other features (workspace moves) refuse with it too.
+export { insufficientScope } from '../../http/auth-context.ts';

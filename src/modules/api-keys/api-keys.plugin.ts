@@ -49,12 +49,21 @@ export const apiKeysPlugin = fp(
       cacheTtlMs: config.API_KEY_CACHE_TTL_MS,
       cacheMaxEntries: config.API_KEY_CACHE_MAX_ENTRIES,
       lastUsedIntervalMs: config.API_KEY_LAST_USED_INTERVAL_MS,
-      failures: createLimiter(app, {
-        name: 'api-key-failures',
-        max: config.API_KEY_FAILURE_LIMIT,
-        windowMs: config.API_KEY_FAILURE_WINDOW_MS,
-        key: clientAddress,
-      }),
+      failures: {
+        perAddressAndKey: createLimiter(app, {
+          name: 'api-key-failures',
+          max: config.API_KEY_FAILURE_LIMIT,
+          windowMs: config.API_KEY_FAILURE_WINDOW_MS,
+          key: (request, publicId) => `${clientAddress(request)}|${publicId ?? ''}`,
+        }),
+        perKey: createLimiter(app, {
+          name: 'api-key-id-failures',
+          max: config.API_KEY_ID_FAILURE_LIMIT,
+          windowMs: config.API_KEY_FAILURE_WINDOW_MS,
+          key: (_request, publicId) => publicId ?? '',
+        }),
+      },
+      coldPerAddress: config.API_KEY_COLD_VERIFY_PER_ADDRESS,
       log: app.log,
     });
     const deps: ApiKeyServiceDeps = {

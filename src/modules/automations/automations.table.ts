@@ -114,6 +114,11 @@ export const externalItems = pgTable(
     itemId: uuid('item_id'),
     /** Provider version (ms) of the last applied state. */
     versionAt: bigint('version_at', { mode: 'number' }).notNull().default(0),
+    /**
+     * Provider version (ms) that the server's own last write to the external item produced
+     * (two-way sync): the provider's echo of that write carries it and is not applied again.
+     */
+    pushedVersionAt: bigint('pushed_version_at', { mode: 'number' }),
     removedAt: timestamp('removed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

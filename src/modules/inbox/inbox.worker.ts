@@ -127,13 +127,15 @@ export class InboxWorker<P = unknown> {
   /** Wakes a sleeping worker (new or replayed events). */
   wake(): void {
     this.#wake?.();
+    // Background jobs share the wake-up (the two-way sync's outbox notifies the same channel).
+    this.#jobsWake?.();
   }
 
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
     this.#unlisten = await this.database
-      .listen(INBOX_CHANNEL, () => this.#wake?.())
+      .listen(INBOX_CHANNEL, () => this.wake())
       .catch((err: unknown) => {
         this.options.log.warn({ err }, 'inbox worker: LISTEN failed, polling only');
         return undefined;

@@ -20,6 +20,18 @@ export const oauthStartSchema = z
   })
   .meta({ id: 'OAuthStart' });
 
+/**
+ * A credential sent in a provider's Authorization header: trimmed (pasted keys often carry a
+ * newline), then printable ASCII only. A control character would make the request itself fail
+ * (reported as "provider unreachable") or split the header (security finding 6).
+ */
+export const providerCredential = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII, without spaces or control characters');
+
 export const oauthCallbackBodySchema = z.object({
   code: z.string().min(1).max(2_000),
   state: z.string().min(1).max(200),

@@ -13,11 +13,17 @@ declare module 'fastify' {
 /**
  * GET /metrics in Prometheus text format. Restricted by configuration: off unless
  * METRICS_ENABLED, and behind `Authorization: Bearer <METRICS_TOKEN>` when a token is set.
+ * With `requireToken` (NODE_ENV=production) and no token, there is no /metrics at all: the
+ * series name routes, outcomes and load, which a stranger should not read (security finding 8).
  */
-export const metricsRoutes: FastifyPluginAsync<{ token: string | undefined }> = async (
-  app,
-  options,
-) => {
+export const metricsRoutes: FastifyPluginAsync<{
+  token: string | undefined;
+  requireToken: boolean;
+}> = async (app, options) => {
+  if (options.requireToken && !options.token) {
+    app.log.warn('/metrics is off: set METRICS_TOKEN to serve it in production');
+    return;
+  }
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (options.token) {
       const header = request.headers.authorization ?? '';

@@ -9,6 +9,7 @@ import { assertRoutineBlockForTask } from '../routine-blocks/routine-blocks.serv
 import { isLiveMember } from '../workspaces/workspace.repository.ts';
 import {
   type Actor,
+  assertMayMoveOut,
   idOrNoMatch,
   invalidReference,
   isUuid,
@@ -176,6 +177,8 @@ async function resolveTask(
       ? existing.organisationId
       : organisationOfWorkspace(actor, workspaceId);
   const workspaceChanged = existing !== undefined && workspaceId !== existing.workspaceId;
+  if (existing && workspaceChanged)
+    assertMayMoveOut(actor, { ...existing, creatorId: existing.userId });
   const mustCheck = (key: keyof TaskUpdate) =>
     !existing || workspaceChanged || body[key] !== undefined;
 

@@ -1,6 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../db/database.ts';
-import { AppError, type FieldError, notFound, validationError } from '../../http/errors.ts';
+import { insufficientScope, type Scope } from '../../http/auth-context.ts';
+import {
+  AppError,
+  type FieldError,
+  forbidden,
+  notFound,
+  validationError,
+} from '../../http/errors.ts';
 import { listOrganisationAccess } from '../identity/identity.repository.ts';
 import { findOrganisationIdByExternalId } from './workspace.repository.ts';
 
@@ -13,6 +20,8 @@ export interface Actor {
   userId: string;
   /** organisations.id → Clerk role (`org:admin`, `org:member`). */
   organisations: ReadonlyMap<string, string>;
+  /** The API key's scopes; absent when no key is involved (the automation engine). */
+  scopes?: readonly Scope[];
   /**
    * A workspace-bound API key's workspace: the user's id (personal) or an organisation id.
    * Absent or null: every workspace the user reaches.
@@ -99,7 +108,10 @@ export async function requestActor(request: FastifyRequest, db: Executor): Promi
       headers: { 'www-authenticate': 'Bearer realm="MONOid"' },
     });
   }
-  return loadActor(db, principal.userId, principal.workspaceId);
+  return {
+    ...(await loadActor(db, principal.userId, principal.workspaceId)),
+    scopes: principal.scopes,
+  };
 }
 
 export function visibleWorkspaceIds(actor: Actor): string[] {
@@ -195,6 +207,26 @@ export async function organisationForWrite(
   if (!id && actor.boundTo) throw workspaceRestricted(actor);
   if (!id) throw invalidReference('organisationId', 'organisation not found');
   return id;
+}
+
+/**
+ * Moving an item out of an organisation (to the personal workspace or another organisation)
+ * takes it away from every other member, as a delete would: it needs the key's `delete` scope
+ * and the organisation's admin role or being the item's creator (security finding 4). Moving
+ * into an organisation needs membership, which resolving the target already requires.
+ */
+export function assertMayMoveOut(
+  actor: Actor,
+  item: { organisationId: string | null; creatorId: string },
+): void {
+  if (item.organisationId === null) return;
+  if (actor.scopes && !actor.scopes.includes('delete')) throw insufficientScope('delete');
+  const isAdmin = actor.organisations.get(item.organisationId) === ADMIN_ROLE;
+  if (!isAdmin && item.creatorId !== actor.userId) {
+    throw forbidden(
+      'Only an admin of the organisation or the item’s creator can move it out of the organisation.',
+    );
+  }
 }
 
 /** A 400 naming a body field (paths are `body.<field>`, as for schema validation errors). */

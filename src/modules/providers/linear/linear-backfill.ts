@@ -30,15 +30,18 @@ import { applyLinearSync } from './linear-sync.ts';
  * commit in one transaction, so a crash resumes at the first page not committed, and items
  * go through the same sync code as webhooks (versions: a newer webhook wins).
  */
-export const BACKFILL_ISSUES_QUERY = `query MonoidBackfillIssues($teamId: ID!, $first: Int!, $after: String) {
-  issues(first: $first, after: $after, includeArchived: true, filter: { team: { id: { eq: $teamId } } }) {
-    nodes {
-      id identifier title description priority dueDate url createdAt updatedAt archivedAt
+/** The issue fields the sync maps (backfill pages and the two-way sync's answers). */
+export const BACKFILL_ISSUE_FIELDS = `id identifier title description priority dueDate url createdAt updatedAt archivedAt
       state { id name type }
       team { id key name }
       assignee { id name email }
       labels { nodes { id name } }
-      project { id name }
+      project { id name }`;
+
+export const BACKFILL_ISSUES_QUERY = `query MonoidBackfillIssues($teamId: ID!, $first: Int!, $after: String) {
+  issues(first: $first, after: $after, includeArchived: true, filter: { team: { id: { eq: $teamId } } }) {
+    nodes {
+      ${BACKFILL_ISSUE_FIELDS}
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -92,7 +95,11 @@ async function fetchPage(
 }
 
 /** A backfilled node in the shape of a webhook payload, so it normalizes like one. */
-function asPayload(phase: 'projects' | 'issues', node: Record<string, unknown>, teamId: string) {
+export function asPayload(
+  phase: 'projects' | 'issues',
+  node: Record<string, unknown>,
+  teamId: string,
+) {
   const data =
     phase === 'issues'
       ? {

@@ -18,6 +18,7 @@ import {
   listLinks,
   listNeeds,
   listRegistrations,
+  updateLinkSync,
 } from './linear.repository.ts';
 import type { LinearTeamLinkRow } from './linear.table.ts';
 import {
@@ -28,6 +29,7 @@ import {
   listLinearTeams,
 } from './linear-api.ts';
 import type { LinearClients } from './linear-client.ts';
+import { type LinkSync, linkDirection } from './linear-two-way.ts';
 import type { LinearWebhookService, ReconcileReport } from './linear-webhooks.service.ts';
 
 export const LINEAR_NAME = 'Linear';
@@ -199,6 +201,8 @@ export class LinearConnectService {
     userId: string;
     containerId: string;
     teamId: string;
+    /** Requested direction; default `two_way` when the connection can write. */
+    sync?: LinkSync;
   }): Promise<LinkResult> {
     const { db } = this.deps;
     const connection = await this.deps.connections.requireConnection(input.workspace, LINEAR);
@@ -215,6 +219,7 @@ export class LinearConnectService {
     const reason = `container:${input.containerId}`;
     const existing = await findLinkByContainer(db, input.containerId);
     if (existing && existing.connectionId !== connection.id) throw notFound('Container');
+    const direction = linkDirection(connection, input.sync);
     let link = existing;
     if (!existing || existing.teamId !== team.id) {
       link = await db.transaction(async (tx) => {
@@ -225,8 +230,14 @@ export class LinearConnectService {
           teamId: team.id,
           teamName: team.name,
           createdByUserId: input.userId,
+          ...direction,
         });
       });
+    } else if (
+      input.sync !== undefined &&
+      (existing.sync !== direction.sync || existing.syncReason !== direction.syncReason)
+    ) {
+      link = await updateLinkSync(db, existing.id, direction);
     }
     const registration = await this.deps.webhooks.ensure({
       connectionId: connection.id,

@@ -9,10 +9,12 @@ import {
   settingsSecurity as security,
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
+import { providerCredential } from '../../integrations/integrations.schemas.ts';
 import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { LINEAR } from './linear.id.ts';
 import {
+  linearLinkBody,
   linearTeamLinkResultSchema,
   linearTeamLinkSchema,
   linearTeamSchema,
@@ -42,7 +44,7 @@ export function linearSettingsRoutes(
           security,
           summary: 'Connect Linear with a personal API key (self-hosting, tests)',
           description: 'The key needs admin rights in Linear to manage webhooks.',
-          body: z.object({ apiKey: z.string().min(1).max(500) }),
+          body: z.object({ apiKey: providerCredential }),
           response: {
             201: z.object({ data: schemas.connection }),
             ...errorResponses(400, 401, 403, 409, 503),
@@ -97,6 +99,8 @@ export function linearSettingsRoutes(
             containerId: l.containerId,
             teamId: l.teamId,
             teamName: l.teamName,
+            sync: l.sync,
+            syncReason: l.syncReason,
             createdAt: l.createdAt.getTime(),
           })),
         };
@@ -116,7 +120,7 @@ export function linearSettingsRoutes(
           description:
             'Registers the team’s webhook at Linear if nothing else needed it yet. When Linear cannot be reached the link is kept and the webhook shows `healthy: false`; the reconciler retries.',
           params: containerParams,
-          body: z.object({ teamId: z.string().min(1).max(100) }),
+          body: linearLinkBody,
           response: {
             200: z.object({ data: linearTeamLinkResultSchema }),
             ...errorResponses(400, 401, 403, 404, 503),
@@ -130,12 +134,15 @@ export function linearSettingsRoutes(
           userId,
           containerId: request.params.containerId,
           teamId: request.body.teamId,
+          sync: request.body.sync,
         });
         return {
           data: {
             containerId: result.link.containerId,
             teamId: result.link.teamId,
             teamName: result.link.teamName,
+            sync: result.link.sync,
+            syncReason: result.link.syncReason,
             createdAt: result.link.createdAt.getTime(),
             webhook: webhookView(result.webhook),
           },

@@ -66,3 +66,28 @@ export function projectStatusForLinearState(state: string | null | undefined): P
       return 'active';
   }
 }
+
+export interface LinearWorkflowState {
+  id: string;
+  name: string;
+  type: string;
+  position: number;
+}
+
+/**
+ * The reverse, for the two-way sync: the team's first state (by position) that maps back to
+ * `bucket`, so a round trip never changes the bucket: done → the first `completed` state,
+ * cancelled → `canceled`, todo → `unstarted`, in_progress → a `started` state without
+ * "review" in its name, in_review → one with it, backlog → `backlog`, new → `triage`.
+ * Undefined when the team has no such state (the bucket is then not pushed).
+ */
+export function linearStateForBucket(
+  bucket: TaskBucket,
+  states: readonly LinearWorkflowState[],
+): LinearWorkflowState | undefined {
+  const byPosition = [...states].sort((a, b) => a.position - b.position);
+  const exact = byPosition.find((s) => bucketForLinearState(s) === bucket);
+  if (exact || bucket !== 'in_review') return exact;
+  // A team without a review column: in_review is still work in progress.
+  return byPosition.find((s) => s.type === 'started');
+}

@@ -11,6 +11,7 @@ import {
   findExternalItemForUpdate,
   upsertExternalItem,
 } from '../../automations/automations.repository.ts';
+import { withSyncOrigin, yieldToLocalChanges } from './linear-outbox.repository.ts';
 import type { SyncPlan } from './linear-sync.mapping.ts';
 
 export interface SyncResult {
@@ -28,6 +29,17 @@ export async function applyLinearSync(
   ctx: EffectContext,
   input: { plan: SyncPlan; containerId: string; ref: ExternalRef; organisationId: string | null },
 ): Promise<SyncResult> {
+  if (input.plan.kind === 'none') return { effects: [], stale: false };
+  // The sync's own writes are not pushed back to Linear (the outbox trigger skips them).
+  return ctx.dryRun
+    ? applySync(ctx, input)
+    : withSyncOrigin(ctx.db, (db) => applySync({ ...ctx, db }, input));
+}
+
+async function applySync(
+  ctx: EffectContext,
+  input: { plan: SyncPlan; containerId: string; ref: ExternalRef; organisationId: string | null },
+): Promise<SyncResult> {
   const { plan, containerId } = input;
   const effects: Effect[] = [];
   if (plan.kind === 'none') return { effects, stale: false };
@@ -35,7 +47,12 @@ export async function applyLinearSync(
   const action = `sync.${plan.kind}`;
   const key = keyFor(ctx, input.ref, itemType, containerId);
   const existing = await findExternalItemForUpdate(ctx.db, key);
-  if (existing && ctx.versionAt < existing.versionAt) return { effects, stale: true };
+  // Older than what is stored, or the echo of the server's own push (two-way sync).
+  if (
+    existing &&
+    (ctx.versionAt < existing.versionAt || ctx.versionAt === existing.pushedVersionAt)
+  )
+    return { effects, stale: true };
   const existingId = existing?.itemId ?? null;
 
   if (plan.kind === 'remove_task' || plan.kind === 'remove_project') {
@@ -134,7 +151,7 @@ export async function applyLinearSync(
       ? await ctx.store.findMemberByEmail(ctx.db, input.organisationId, f.assigneeEmail)
       : null;
   if (ctx.dryRun) return described();
-  const fields = {
+  const synced = {
     title: f.title,
     notes: f.notes,
     bucket: f.bucket,
@@ -142,11 +159,16 @@ export async function applyLinearSync(
     projectId,
     assigneeId,
   };
+  // Two-way links: fields changed in MONOid after this Linear version and not pushed yet keep
+  // MONOid's value (last writer wins, by time); an older local change yields to Linear's.
+  const fields = existingId
+    ? await yieldToLocalChanges(ctx.db, existingId, ctx.versionAt, synced)
+    : synced;
   const { id, change } = await upsert(
     (existing) => ctx.store.updateTask(ctx.db, ctx.workspace, ctx.actingUserId, existing, fields),
     () =>
       ctx.store.createTask(ctx.db, ctx.workspace, ctx.actingUserId, {
-        ...fields,
+        ...synced,
         doDate: null,
         containerId,
       }),

@@ -16,6 +16,7 @@ import {
   LinearConnectService,
 } from './linear-connect.service.ts';
 import { LinearWebhookVerifier } from './linear-intake.ts';
+import { LinearPushRunner } from './linear-push.ts';
 import { linearSettingsRoutes, webhookView } from './linear-settings.routes.ts';
 import { createLinearEventSource, linearEventSource } from './linear-source.ts';
 import { LinearWebhookService } from './linear-webhooks.service.ts';
@@ -68,6 +69,18 @@ export const linearProvider = {
       retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
       retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
     });
+    const push = new LinearPushRunner({
+      db,
+      store: deps.store,
+      linearClient: (connectionId) => clients.forConnectionId(connectionId),
+      log,
+      batchSize: config.AUTOMATION_BATCH_SIZE,
+      leaseMs: config.AUTOMATION_LEASE_MS,
+      pollMs: config.AUTOMATION_POLL_MS,
+      maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
+      retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
+      retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+    });
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> | undefined;
     return {
@@ -77,6 +90,7 @@ export const linearProvider = {
       connect,
       registrations,
       backfill,
+      push,
       api: { url: config.LINEAR_API_URL, style: 'graphql' as const },
       ownActorIds: config.LINEAR_CLIENT_ID ? [config.LINEAR_CLIENT_ID] : [],
       webhooks: verifier,
@@ -95,7 +109,7 @@ export const linearProvider = {
         beforeDisconnect: (connection) => registrations.removeAll(connection),
         settingsRoutes: linearSettingsRoutes(connect),
       } satisfies ConnectionProvider,
-      backgroundJobs: [backfill],
+      backgroundJobs: [backfill, push],
       async listBackfills(connectionIds: readonly string[]) {
         const rows = await listBackfillsOfConnections(db, connectionIds);
         return rows.map((b) => ({

@@ -184,6 +184,19 @@ export async function insertLink(
   return row;
 }
 
+export async function updateLinkSync(
+  db: Executor,
+  id: string,
+  values: Pick<typeof linearTeamLinks.$inferInsert, 'sync' | 'syncReason'>,
+): Promise<LinearTeamLinkRow | undefined> {
+  const [row] = await db
+    .update(linearTeamLinks)
+    .set(values)
+    .where(eq(linearTeamLinks.id, id))
+    .returning();
+  return row;
+}
+
 export async function deleteLink(db: Executor, id: string): Promise<void> {
   await db.delete(linearTeamLinks).where(eq(linearTeamLinks.id, id));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { epochMs } from '../../integrations/integrations.schemas.ts';
 import { linearWebhookStatuses } from './linear.table.ts';
+import { linkSyncModes } from './linear-two-way.ts';
 
 export const linearWebhookStatusSchema = z
   .object({
@@ -29,6 +30,15 @@ export const linearTeamLinkSchema = z
     containerId: z.string(),
     teamId: z.string(),
     teamName: z.string().nullable(),
+    sync: z
+      .enum(linkSyncModes)
+      .describe(
+        '`two_way`: task changes made in MONOid are pushed to the Linear issue; `from_provider`: Linear is the source of truth',
+      ),
+    syncReason: z
+      .string()
+      .nullable()
+      .describe('why the link is `from_provider` when two-way was not possible'),
     createdAt: epochMs,
   })
   .meta({ id: 'LinearTeamLink' });
@@ -46,3 +56,11 @@ export const reconcileReportSchema = z
     error: z.string().nullable(),
   })
   .meta({ id: 'LinearReconcileReport' });
+
+export const linearLinkBody = z.object({
+  teamId: z.string().min(1).max(100),
+  sync: z
+    .enum(linkSyncModes)
+    .optional()
+    .describe('default: `two_way` when the connection can write to Linear, else `from_provider`'),
+});

@@ -1,8 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { containers } from '../../containers/containers.table.ts';
 import { users } from '../../identity/identity.table.ts';
 import { integrationConnections } from '../../integrations/integrations.table.ts';
+import { tasks } from '../../tasks/tasks.table.ts';
 
 /**
  * `active`: registered at Linear (`provider_webhook_id` set). `missing`: must be (re)created
@@ -71,6 +81,15 @@ export const linearTeamLinks = pgTable(
       .references(() => integrationConnections.id, { onDelete: 'cascade' }),
     teamId: text('team_id').notNull(),
     teamName: text('team_name'),
+    /**
+     * `from_provider`: Linear is the source of truth (one way). `two_way`: task changes made in
+     * MONOid are pushed back to the issue (see linear-push.ts). `sync_reason` says why a link
+     * is `from_provider` when two-way was not possible (a connection without write access).
+     */
+    sync: text('sync', { enum: ['from_provider', 'two_way'] })
+      .notNull()
+      .default('from_provider'),
+    syncReason: text('sync_reason'),
     createdByUserId: uuid('created_by_user_id').references(() => users.id, {
       onDelete: 'set null',
     }),
@@ -120,6 +139,41 @@ export const linearBackfills = pgTable(
   (t) => [uniqueIndex('linear_backfills_link_key').on(t.linkId)],
 );
 
+/**
+ * The two-way sync's transactional outbox: one row per task with changes to push to its
+ * Linear issue. A trigger on `tasks` (migration `*_linear_two_way.sql`) writes it in the
+ * transaction of the change, for tasks linked to an issue through a `two_way` team link,
+ * unless the change is the sync's own (`monoid.sync_origin` set). Several changes of one task
+ * coalesce into the one row (`fields` is the union, `revision` counts them), so one call
+ * pushes them all. Claimed with a lease like inbox rows; `failed` = dead-lettered.
+ */
+export const linearSyncOutbox = pgTable(
+  'linear_sync_outbox',
+  {
+    taskId: uuid('task_id')
+      .primaryKey()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    /** Task columns changed since the last push: title, notes, bucket, due_date, assignee_id. */
+    fields: text('fields').array().notNull(),
+    /** When the latest change was made in MONOid (ms): compared with Linear's `updatedAt`. */
+    changedAt: bigint('changed_at', { mode: 'number' }).notNull(),
+    revision: integer('revision').notNull().default(1),
+    state: text('state', { enum: ['pending', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('linear_sync_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+  ],
+);
+
+export type LinearSyncOutboxRow = typeof linearSyncOutbox.$inferSelect;
 export type LinearWebhookRegistrationRow = typeof linearWebhookRegistrations.$inferSelect;
 export type LinearTeamLinkRow = typeof linearTeamLinks.$inferSelect;
 export type LinearBackfillRow = typeof linearBackfills.$inferSelect;

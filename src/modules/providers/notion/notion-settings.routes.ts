@@ -9,6 +9,7 @@ import {
   settingsSecurity as security,
   settingsTags as tags,
 } from '../../integrations/integration-settings.routes.ts';
+import { providerCredential } from '../../integrations/integrations.schemas.ts';
 import { requestContext } from '../../security-log/security-log.ts';
 import { sessionWorkspace } from '../../workspaces/workspace.context.ts';
 import { NOTION } from './notion.id.ts';
@@ -32,7 +33,7 @@ export function notionSettingsRoutes(
           tags,
           security,
           summary: 'Connect Notion with an internal integration token',
-          body: z.object({ token: z.string().min(1).max(500) }),
+          body: z.object({ token: providerCredential }),
           response: {
             201: z.object({ data: schemas.connection }),
             ...errorResponses(400, 401, 403, 409, 503),

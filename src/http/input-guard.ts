@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { validationError } from './errors.ts';
+
+/** The first path (`body.a.0.b`) whose key or string value contains a NUL character. */
+export function findNul(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  if (Buffer.isBuffer(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = `${path}.${key}`;
+    if (key.includes('\u0000')) return itemPath;
+    const found = findNul(item, itemPath, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Postgres text and jsonb cannot hold NUL (U+0000): a request carrying one in its body, query
+ * or path would fail in the database (a 500, with the query's parameters in the error). Every
+ * route therefore refuses it first with a 400 naming the field (security finding 5). Raw-body
+ * scopes (webhooks) keep their bytes: their handlers parse and validate after verification.
+ */
+export function registerInputGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const path =
+      findNul(request.params, 'params') ??
+      findNul(request.query, 'query') ??
+      findNul(request.body, 'body');
+    if (path) {
+      throw validationError(`Invalid request: ${path} must not contain NUL characters`, [
+        { path, message: 'must not contain NUL characters' },
+      ]);
+    }
+  });
+}

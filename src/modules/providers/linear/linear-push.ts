@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type LinearClient, LinearErrorType } from '@linear/sdk';
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../../db/database.ts';
+import type { ItemStore } from '../../automations/automation.effects.ts';
+import { PermanentError } from '../../inbox/inbox.errors.ts';
+import { backoffDelay } from '../../inbox/inbox.worker.ts';
+import type { TaskBucket } from '../../tasks/tasks.table.ts';
+import { isLinearAuthError } from './linear-api.ts';
+import { asPayload, BACKFILL_ISSUE_FIELDS } from './linear-backfill.ts';
+import { normalizeLinearEvent } from './linear-event.ts';
+import {
+  claimOutbox,
+  failOutbox,
+  finishOutbox,
+  loadPushContext,
+  markPushedVersion,
+  nextOutboxDueInMs,
+  type OutboxField,
+  type PushContext,
+} from './linear-outbox.repository.ts';
+import { type LinearWorkflowState, linearStateForBucket } from './linear-state-mapping.ts';
+import { planLinearSync } from './linear-sync.mapping.ts';
+import { applyLinearSync } from './linear-sync.ts';
+
+const TEAM_STATES_QUERY = `query MonoidTeamStates($teamId: String!) {
+  team(id: $teamId) { states { nodes { id name type position } } }
+}`;
+
+const USER_BY_EMAIL_QUERY = `query MonoidUserByEmail($email: String!) {
+  users(filter: { email: { eqIgnoreCase: $email } }) { nodes { id } }
+}`;
+
+const ISSUE_UPDATE_MUTATION = `mutation MonoidIssueUpdate($id: String!, $input: IssueUpdateInput!) {
+  issueUpdate(id: $id, input: $input) { success issue { ${BACKFILL_ISSUE_FIELDS} } }
+}`;
+
+/** Linear answers that will never succeed for this push (the issue is gone, no permission). */
+const PERMANENT_LINEAR_ERRORS: ReadonlySet<string> = new Set([
+  LinearErrorType.InvalidInput,
+  LinearErrorType.Forbidden,
+  LinearErrorType.FeatureNotAccessible,
+  LinearErrorType.GraphqlError,
+]);
+
+export interface PushDeps {
+  db: Db;
+  store: ItemStore;
+  linearClient: (connectionId: string) => Promise<LinearClient | undefined>;
+  log: FastifyBaseLogger;
+  batchSize: number;
+  leaseMs: number;
+  pollMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Team workflow states are read once per team and kept this long. */
+  statesTtlMs?: number;
+}
+
+/**
+ * The two-way sync's pusher: claims outbox rows (one per changed task, coalescing every change
+ * since the last push), sends the changed fields to the issue in one `issueUpdate`, then
+ * applies Linear's answer as the task's new baseline (version = the issue's `updatedAt`, also
+ * stored as the pushed version so that Linear's echo webhook of this write is skipped).
+ * Runs beside the inbox worker as a background job; woken by the outbox trigger's NOTIFY.
+ */
+export class LinearPushRunner {
+  readonly name = 'linear-push';
+  readonly #states = new Map<string, { at: number; states: LinearWorkflowState[] }>();
+  readonly #users = new Map<string, string | null>();
+
+  constructor(
+    private readonly deps: PushDeps,
+    private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+  ) {}
+
+  /** Pushes one batch of due rows; returns whether there was any. */
+  async runOnce(): Promise<boolean> {
+    let rows = await claimOutbox(this.deps.db, {
+      workerId: this.workerId,
+      batch: this.deps.batchSize,
+      leaseMs: this.deps.leaseMs,
+    });
+    if (rows.length === 0) {
+      // A change made a moment ago is due within the coalescing window: wait for it rather
+      // than for the next poll.
+      const dueIn = await nextOutboxDueInMs(this.deps.db);
+      if (dueIn === null || dueIn > this.deps.pollMs) return false;
+      await new Promise((resolve) => setTimeout(resolve, dueIn + 5));
+      rows = await claimOutbox(this.deps.db, {
+        workerId: this.workerId,
+        batch: this.deps.batchSize,
+        leaseMs: this.deps.leaseMs,
+      });
+      if (rows.length === 0) return false;
+    }
+    await Promise.all(
+      rows.map((row) => this.#pushOne(row).catch((err: unknown) => this.#fail(row, err))),
+    );
+    return true;
+  }
+
+  /** Runs until nothing is due (tests). */
+  async drain(maxRounds = 100): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) if (!(await this.runOnce())) return;
+  }
+
+  async #pushOne(row: { taskId: string; fields: string[]; revision: number }): Promise<void> {
+    const ctx = await loadPushContext(this.deps.db, row.taskId);
+    if (ctx?.sync !== 'two_way') {
+      // Unlinked, or the link went back to one-way since: nothing to push.
+      await finishOutbox(this.deps.db, row);
+      return;
+    }
+    const client = await this.deps.linearClient(ctx.connectionId);
+    if (!client) throw new PermanentError('the Linear connection is gone');
+    const input = await this.#issueInput(client, ctx, row.fields as OutboxField[]);
+    if (Object.keys(input).length === 0) {
+      await finishOutbox(this.deps.db, row);
+      return;
+    }
+    const res = await client.client.rawRequest<
+      { issueUpdate: { success: boolean; issue: Record<string, unknown> | null } },
+      { id: string; input: Record<string, unknown> }
+    >(ISSUE_UPDATE_MUTATION, { id: ctx.issueId, input });
+    const issue = res.data?.issueUpdate.issue;
+    if (!res.data?.issueUpdate.success || !issue)
+      throw new PermanentError('Linear did not update the issue');
+    await this.#applyAnswer(ctx, row, issue);
+  }
+
+  /** Linear's answer becomes the task's baseline (it carries concurrent Linear edits too). */
+  async #applyAnswer(
+    ctx: PushContext,
+    row: { taskId: string; revision: number },
+    issue: Record<string, unknown>,
+  ): Promise<void> {
+    const event = normalizeLinearEvent(asPayload('issues', issue, ctx.teamId));
+    const versionAt = event?.entityVersionAt ?? 0;
+    await this.deps.db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${ctx.issueId}`}, 0))`,
+      );
+      await finishOutbox(tx, row);
+      if (event && ctx.actingUserId)
+        await applyLinearSync(
+          {
+            db: tx,
+            store: this.deps.store,
+            workspace: ctx.organisationId
+              ? { organisationId: ctx.organisationId, userId: null }
+              : { organisationId: null, userId: ctx.actingUserId },
+            actingUserId: ctx.actingUserId,
+            versionAt,
+            dryRun: false,
+          },
+          {
+            plan: planLinearSync(event),
+            containerId: ctx.containerId,
+            ref: event.ref,
+            organisationId: ctx.organisationId,
+          },
+        );
+      await markPushedVersion(tx, { itemId: ctx.taskId, externalId: ctx.issueId, versionAt });
+    });
+  }
+
+  async #issueInput(
+    client: LinearClient,
+    ctx: PushContext,
+    fields: readonly OutboxField[],
+  ): Promise<Record<string, unknown>> {
+    const input: Record<string, unknown> = {};
+    for (const field of fields) {
+      if (field === 'title') input.title = ctx.title;
+      else if (field === 'notes') input.description = ctx.notes ?? '';
+      else if (field === 'due_date') input.dueDate = ctx.dueDate;
+      else if (field === 'bucket') {
+        const state = linearStateForBucket(
+          ctx.bucket as TaskBucket,
+          await this.#teamStates(client, ctx.teamId),
+        );
+        if (state) input.stateId = state.id;
+      } else if (field === 'assignee_id') {
+        if (!ctx.assigneeId) input.assigneeId = null;
+        else if (ctx.assigneeEmail) {
+          const id = await this.#userByEmail(client, ctx.assigneeEmail);
+          if (id) input.assigneeId = id;
+        }
+      }
+    }
+    return input;
+  }
+
+  async #teamStates(client: LinearClient, teamId: string): Promise<LinearWorkflowState[]> {
+    const cached = this.#states.get(teamId);
+    if (cached && Date.now() - cached.at < (this.deps.statesTtlMs ?? 10 * 60_000))
+      return cached.states;
+    const res = await client.client.rawRequest<
+      { team: { states: { nodes: LinearWorkflowState[] } } | null },
+      { teamId: string }
+    >(TEAM_STATES_QUERY, { teamId });
+    if (!res.data?.team) throw new PermanentError('the linked team no longer exists at Linear');
+    const states = res.data.team.states.nodes;
+    this.#states.set(teamId, { at: Date.now(), states });
+    return states;
+  }
+
+  async #userByEmail(client: LinearClient, email: string): Promise<string | null> {
+    const key = email.toLowerCase();
+    if (this.#users.has(key)) return this.#users.get(key) ?? null;
+    const res = await client.client.rawRequest<
+      { users: { nodes: Array<{ id: string }> } },
+      { email: string }
+    >(USER_BY_EMAIL_QUERY, { email });
+    const id = res.data?.users.nodes[0]?.id ?? null;
+    this.#users.set(key, id);
+    return id;
+  }
+
+  async #fail(row: { taskId: string; attempts: number }, err: unknown): Promise<void> {
+    const type = (err as { type?: string } | null)?.type;
+    const permanent =
+      err instanceof PermanentError ||
+      (type !== undefined && PERMANENT_LINEAR_ERRORS.has(type)) ||
+      row.attempts >= this.deps.maxAttempts;
+    // A refused token holds the push until the connection is reauthorized (not dead-lettered).
+    const held = isLinearAuthError(err);
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    // A state id Linear no longer knows: read the team's states again next time.
+    if (!held && /state/i.test(error)) this.#states.clear();
+    this.deps.log.warn({ taskId: row.taskId, error, permanent, held }, 'linear push failed');
+    await failOutbox(this.deps.db, {
+      taskId: row.taskId,
+      error,
+      dead: permanent && !held,
+      delayMs: held
+        ? this.deps.retryMaxMs
+        : backoffDelay(row.attempts, {
+            baseMs: this.deps.retryBaseMs,
+            maxMs: this.deps.retryMaxMs,
+          }),
+    }).catch((e: unknown) => this.deps.log.error({ err: e }, 'linear push: recording failed'));
+  }
+}
