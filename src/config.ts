@@ -109,6 +109,7 @@ export const configSchema = z.object({
   ),
   AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
+  NOTION_EVENT_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   // Provider token lifecycle and budgets (modules/providers): see docs/integrations.md.
   PROVIDER_TOKEN_REFRESH_MARGIN_MS: z.coerce.number().int().min(0).default(300_000),
   PROVIDER_INTERACTIVE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(5_000),

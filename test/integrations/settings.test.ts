@@ -412,7 +412,7 @@ describe('Notion connection and webhook subscription', () => {
   let t: TestApp;
   let notion: FakeNotion;
   const token = 'ntn_internal_token_abc';
-  const verificationToken = `secret_${randomUUID()}`;
+  let verificationToken = `secret_${randomUUID()}`;
   const call = (
     method: 'GET' | 'POST' | 'DELETE',
     url: string,
@@ -584,6 +584,85 @@ describe('Notion connection and webhook subscription', () => {
     expect(status.notion).toMatchObject({ verified: true, pendingVerification: true });
     const forged = JSON.stringify(event());
     expect((await post(forged, query, signNotionBody(forged, attackerToken))).statusCode).toBe(401);
+  });
+
+  it('shows the webhook URL (it names the connection) to admins only', async () => {
+    const admin = (await call('GET', '/notion')).json().data;
+    expect(admin.notion.webhookUrl).toContain(`connection=${admin.id}`);
+    for (const url of ['/notion', '/']) {
+      const member = await call('GET', url, undefined, 'memberA');
+      expect(member.statusCode).toBe(200);
+      const view = url === '/' ? member.json().data.notion : member.json().data;
+      expect(view.notion.webhookUrl).toBeNull();
+    }
+  });
+
+  it('a pending token records when and from where it came; a later one does not replace it', async () => {
+    const verification = (await call('GET', '/notion/verification')).json().data;
+    const query = new URL(verification.webhookUrl).search;
+    await call('DELETE', '/notion/verification/pending');
+    const first = await t.app.inject({
+      method: 'POST',
+      url: `/webhooks/notion${query}`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ verification_token: 'secret_first' }),
+      remoteAddress: '203.0.113.7',
+    });
+    expect(first.statusCode).toBe(200);
+    const second = await t.app.inject({
+      method: 'POST',
+      url: `/webhooks/notion${query}`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ verification_token: 'secret_second' }),
+      remoteAddress: '198.51.100.9',
+    });
+    expect(second.statusCode).toBe(409);
+    const pending = (await call('GET', '/notion/verification')).json().data;
+    expect(pending).toMatchObject({ pendingToken: 'secret_first', pendingFrom: '203.0.113.7' });
+    expect(typeof pending.pendingReceivedAt).toBe('number');
+    // Discarding it lets the next handshake through.
+    expect((await call('DELETE', '/notion/verification/pending')).statusCode).toBe(200);
+    const third = await t.app.inject({
+      method: 'POST',
+      url: `/webhooks/notion${query}`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ verification_token: 'secret_third' }),
+      remoteAddress: '198.51.100.9',
+    });
+    expect(third.statusCode).toBe(200);
+    const confirmed = await call('POST', '/notion/verification/confirm', {
+      verificationToken: 'secret_third',
+    });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json().data.notion).toMatchObject({
+      verified: true,
+      handshakeFrom: '198.51.100.9',
+    });
+    expect(typeof confirmed.json().data.notion.handshakeReceivedAt).toBe('number');
+    verificationToken = 'secret_third';
+  });
+
+  it('refuses events older than the documented window, and dedupes on the event id', async () => {
+    const query = new URL((await call('GET', '/notion/verification')).json().data.webhookUrl)
+      .search;
+    const before = (await notionRows()).length;
+    const old = JSON.stringify(event({ timestamp: '2020-01-01T00:00:00.000Z' }));
+    const refused = await post(old, query, signNotionBody(old, verificationToken));
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().detail).toMatch(/older/);
+    const fresh = event();
+    const body = JSON.stringify(fresh);
+    expect((await post(body, query, signNotionBody(body, verificationToken))).json()).toEqual({
+      received: true,
+      duplicate: false,
+    });
+    // Notion's retry of the same event (another attempt number) is the same event.
+    const retry = JSON.stringify({ ...fresh, attempt_number: 2 });
+    expect((await post(retry, query, signNotionBody(retry, verificationToken))).json()).toEqual({
+      received: true,
+      duplicate: true,
+    });
+    expect((await notionRows()).length).toBe(before + 1);
   });
 
   it('gives the automation engine a Notion client for the connection', async () => {

@@ -12,7 +12,7 @@ const webhookAckSchema = z
   })
   .meta({ id: 'WebhookAck' });
 
-const webhookErrors = errorResponses(400, 401, 413, 415, 503);
+const webhookErrors = errorResponses(400, 401, 409, 413, 415, 503);
 
 export interface InboxWebhookRouteOptions {
   intake: InboxIntake;

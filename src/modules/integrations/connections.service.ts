@@ -9,7 +9,11 @@ import {
   lifecycleFailure,
   ReauthorizationRequired,
 } from './connection-errors.ts';
-import type { ConnectionGrant, ConnectionProvider } from './integration.provider.ts';
+import type {
+  ConnectionGrant,
+  ConnectionProvider,
+  ConnectionViewer,
+} from './integration.provider.ts';
 import {
   integrationNotConnected,
   providerRejected,
@@ -97,11 +101,19 @@ export class ConnectionsService {
     return provider;
   }
 
-  async status(workspace: Workspace, provider: ProviderId): Promise<ConnectionStatus | null> {
+  async status(
+    workspace: Workspace,
+    provider: ProviderId,
+    viewer: ConnectionViewer,
+  ): Promise<ConnectionStatus | null> {
     const connection = await findConnection(this.deps.db, { provider, workspace });
     if (!connection) return null;
     const lastEventAt = await this.deps.lastEventAt(connection.id);
-    return { connection, lastEventAt, extra: await this.provider(provider).view(connection) };
+    return {
+      connection,
+      lastEventAt,
+      extra: await this.provider(provider).view(connection, viewer),
+    };
   }
 
   async requireConnection(

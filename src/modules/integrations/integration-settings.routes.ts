@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, notFound } from '../../http/errors.ts';
+import { orgAdminRole } from '../identity/identity.guards.ts';
 import { requestContext } from '../security-log/security-log.ts';
 import {
   requireWorkspaceAdmin,
@@ -9,7 +10,7 @@ import {
   type Workspace,
 } from '../workspaces/workspace.context.ts';
 import type { ConnectionStatus, ConnectionsService } from './connections.service.ts';
-import type { ProviderRouteOptions } from './integration.provider.ts';
+import type { ConnectionViewer, ProviderRouteOptions } from './integration.provider.ts';
 import {
   type IntegrationSchemas,
   oauthCallbackBodySchema,
@@ -20,6 +21,14 @@ import type { ProviderId } from './integrations.table.ts';
 export const ms = (d: Date | null) => (d ? d.getTime() : null);
 
 export const adminOnly = { preHandler: requireWorkspaceAdmin };
+
+const asAdmin: ConnectionViewer = { admin: true };
+
+/** Whether the session may change the workspace's settings (admin, or a personal workspace). */
+function viewerOf(request: FastifyRequest): ConnectionViewer {
+  const session = request.sessionUser;
+  return { admin: !session?.activeOrganisationId || session.activeOrgRole === orgAdminRole };
+}
 export const settingsSecurity = [{ session: [] }];
 export const settingsTags = ['Integrations'];
 
@@ -58,12 +67,12 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
   const security = settingsSecurity;
   const admin = adminOnly;
 
-  const view = async (workspace: Workspace, provider: ProviderId) => {
-    const status = await connections.status(workspace, provider);
+  const view = async (workspace: Workspace, provider: ProviderId, viewer = asAdmin) => {
+    const status = await connections.status(workspace, provider, viewer);
     return status ? connectionView(schemas, status) : null;
   };
-  const required = async (workspace: Workspace, provider: ProviderId) => {
-    const result = await view(workspace, provider);
+  const required = async (workspace: Workspace, provider: ProviderId, viewer = asAdmin) => {
+    const result = await view(workspace, provider, viewer);
     if (!result) throw notFound(`${connections.provider(provider).displayName} connection`);
     return result;
   };
@@ -85,7 +94,7 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
       const { workspace } = sessionWorkspace(request);
       const data: Record<string, Record<string, unknown> | null> = {};
       for (const provider of app.integrations.providers)
-        data[provider.id] = await view(workspace, provider.id);
+        data[provider.id] = await view(workspace, provider.id, viewerOf(request));
       return { data };
     },
   );
@@ -106,7 +115,9 @@ export const integrationSettingsRoutes: FastifyPluginAsync<{
           },
         },
       },
-      async (request) => ({ data: await required(sessionWorkspace(request).workspace, id) }),
+      async (request) => ({
+        data: await required(sessionWorkspace(request).workspace, id, viewerOf(request)),
+      }),
     );
 
     r.delete(

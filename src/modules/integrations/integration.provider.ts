@@ -43,17 +43,28 @@ export interface ConnectionProvider {
    * rules saved before the connection existed need. Failures are the provider's to record.
    */
   afterConnect?(connection: IntegrationConnectionRow): Promise<void>;
-  /** This provider's fields of the connection view (`fields.shape`). */
-  view(connection: IntegrationConnectionRow): Promise<Record<string, unknown>>;
+  /**
+   * This provider's fields of the connection view (`fields.shape`). Members see the view too:
+   * what only admins may see (a URL naming the connection) depends on `viewer.admin`.
+   */
+  view(
+    connection: IntegrationConnectionRow,
+    viewer: ConnectionViewer,
+  ): Promise<Record<string, unknown>>;
   /** Runs before the connection is deleted (deleting the webhooks registered at the provider). */
   beforeDisconnect?(connection: IntegrationConnectionRow): Promise<void>;
   /** Provider-specific settings routes, registered under `/api/settings/integrations/<id>`. */
   settingsRoutes?: FastifyPluginAsync<ProviderRouteOptions>;
 }
 
+/** Who is looking at a connection: an admin of its workspace (or its owner), or a member. */
+export interface ConnectionViewer {
+  admin: boolean;
+}
+
 /** What a provider's own settings routes get: the shapes and the connection view. */
 export interface ProviderRouteOptions {
   schemas: IntegrationSchemas;
-  /** The connection as the settings UI sees it (404 when there is none). */
+  /** The connection as an admin sees it (404 when there is none); provider routes that return it are admin routes. */
   connectionView(workspace: Workspace, provider: ProviderId): Promise<Record<string, unknown>>;
 }

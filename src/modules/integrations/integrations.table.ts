@@ -60,6 +60,11 @@ export const integrationConnections = pgTable(
     /** Notion only: the latest unconfirmed handshake token, shown to admins until confirmed. */
     notionPendingTokenEnc: text('notion_pending_token_enc'),
     notionPendingReceivedAt: timestamp('notion_pending_received_at', { withTimezone: true }),
+    /** Notion only: the address the pending token came from (shown to admins). */
+    notionPendingFrom: text('notion_pending_from'),
+    /** Notion only: when and from where the confirmed token had arrived. */
+    notionVerifiedReceivedAt: timestamp('notion_verified_received_at', { withTimezone: true }),
+    notionVerifiedFrom: text('notion_verified_from'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

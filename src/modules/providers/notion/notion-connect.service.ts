@@ -25,6 +25,12 @@ import type { NotionCallPath } from './notion-call-path.ts';
 
 export const NOTION_NAME = 'Notion';
 
+const noPendingToken = {
+  notionPendingTokenEnc: null,
+  notionPendingReceivedAt: null,
+  notionPendingFrom: null,
+};
+
 /** Connecting Notion, the webhook subscription's handshake, and Notion clients. */
 export class NotionConnectService {
   constructor(
@@ -156,8 +162,15 @@ export class NotionConnectService {
     return this.deps.connections.update(connection.id, {
       notionVerificationTokenEnc: connection.notionPendingTokenEnc,
       notionVerifiedAt: new Date(),
-      notionPendingTokenEnc: null,
-      notionPendingReceivedAt: null,
+      notionVerifiedReceivedAt: connection.notionPendingReceivedAt,
+      notionVerifiedFrom: connection.notionPendingFrom,
+      ...noPendingToken,
     });
+  }
+
+  /** An admin discards the pending token (not the one they expected): the next handshake may land. */
+  async discardPending(workspace: Workspace): Promise<IntegrationConnectionRow> {
+    const connection = await this.deps.connections.requireConnection(workspace, NOTION);
+    return this.deps.connections.update(connection.id, noPendingToken);
   }
 }

@@ -1,6 +1,9 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../../db/database.ts';
+import { conflict } from '../../../http/errors.ts';
 import { parseJsonObject } from '../../../http/raw-body.ts';
+import { safeEqual } from '../../../http/safe-equal.ts';
 import { webhookBadRequest, webhookUnauthorized } from '../../inbox/inbox.errors.ts';
 import {
   header,
@@ -47,6 +50,9 @@ export class NotionWebhookVerifier implements WebhookVerifier {
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
+    /** `NOTION_EVENT_MAX_AGE_HOURS`, in ms. */
+    private readonly maxAgeMs: number,
+    private readonly log?: FastifyBaseLogger,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -94,9 +100,26 @@ export class NotionWebhookVerifier implements WebhookVerifier {
       const connection = connectionId ? await findConnectionById(this.db, connectionId) : undefined;
       if (connection?.provider !== NOTION)
         throw webhookUnauthorized('Unknown subscription: use the URL shown in settings.');
+      // A later handshake never replaces a pending one silently: the admin sees the first
+      // (with when and from where it came) and discards it to let another land.
+      if (connection.notionPendingTokenEnc) {
+        const pending = this.box.open(
+          connection.notionPendingTokenEnc,
+          SECRET_CONTEXT.notionVerificationToken,
+        );
+        if (safeEqual(pending, token)) return { kind: 'handshake' };
+        this.log?.warn(
+          { connectionId: connection.id, from: input.remoteAddress },
+          'notion handshake refused: another token is pending',
+        );
+        throw conflict(
+          'A verification token is already pending for this subscription; an admin must confirm or discard it first.',
+        );
+      }
       await updateConnection(this.db, connection.id, {
         notionPendingTokenEnc: this.box.seal(token, SECRET_CONTEXT.notionVerificationToken),
         notionPendingReceivedAt: new Date(this.now()),
+        notionPendingFrom: input.remoteAddress.slice(0, 100),
       });
       return { kind: 'handshake' };
     }
@@ -118,6 +141,14 @@ export class NotionWebhookVerifier implements WebhookVerifier {
       }),
     );
     if (verified.length === 0) throw webhookUnauthorized('Invalid signature.');
+    // Signed, but possibly captured long ago: an event older than the window is refused, and
+    // within it the event id deduplicates (inbox rows outlive the window, see retention).
+    const occurredAt = isoTime(payload.timestamp);
+    if (!occurredAt) throw webhookBadRequest('The event has no valid timestamp.');
+    if (Date.parse(occurredAt) < this.now() - this.maxAgeMs)
+      throw webhookUnauthorized(
+        `The event is older than ${this.maxAgeMs / 3_600_000} hours; it is not accepted.`,
+      );
     const entity = objectField(payload.entity);
     const payloadJson = storablePayloadJson(input.body);
     return {
@@ -131,7 +162,7 @@ export class NotionWebhookVerifier implements WebhookVerifier {
         entityType: stringField(entity?.type, 100),
         entityId: stringField(entity?.id),
         teamId: null,
-        occurredAt: isoTime(payload.timestamp),
+        occurredAt,
         payloadJson,
       })),
     };

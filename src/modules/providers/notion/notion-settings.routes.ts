@@ -78,6 +78,7 @@ export function notionSettingsRoutes(
             verifiedAt: ms(connection.notionVerifiedAt),
             pendingToken: notion.pendingToken(connection),
             pendingReceivedAt: ms(connection.notionPendingReceivedAt),
+            pendingFrom: connection.notionPendingFrom,
           },
         };
       },
@@ -105,6 +106,28 @@ export function notionSettingsRoutes(
           workspace,
           verificationToken: request.body.verificationToken,
         });
+        return { data: await connectionView(workspace, NOTION) };
+      },
+    );
+
+    r.delete(
+      '/verification/pending',
+      {
+        ...admin,
+        schema: {
+          tags,
+          security,
+          summary:
+            'Discard the pending handshake token (not the one Notion shows): the next handshake can land',
+          response: {
+            200: z.object({ data: schemas.connection }),
+            ...errorResponses(401, 403, 404, 503),
+          },
+        },
+      },
+      async (request) => {
+        const { workspace } = sessionWorkspace(request);
+        await notion.discardPending(workspace);
         return { data: await connectionView(workspace, NOTION) };
       },
     );

@@ -53,7 +53,12 @@ export const notionProvider = {
       reader,
       api: { url: config.NOTION_API_URL, style: 'rest' as const },
       ownActorIds: [],
-      webhooks: new NotionWebhookVerifier(db, box),
+      webhooks: new NotionWebhookVerifier(
+        db,
+        box,
+        config.NOTION_EVENT_MAX_AGE_HOURS * 3_600_000,
+        deps.log,
+      ),
       events: createNotionEventSource(reader),
       connections: {
         id: NOTION,
@@ -63,12 +68,16 @@ export const notionProvider = {
           authorizeUrl: (state) => connect.authorizeUrl(state),
           exchange: (code) => connect.exchange(code),
         },
-        async view(c) {
+        async view(c, viewer) {
+          // The URL names the connection: whoever knows it can post a handshake token, so
+          // only those who confirm tokens see it (and where the confirmed token came from).
           return {
             notion: {
-              webhookUrl: connect.webhookUrl(c),
+              webhookUrl: viewer.admin ? connect.webhookUrl(c) : null,
               verified: c.notionVerificationTokenEnc !== null,
               verifiedAt: ms(c.notionVerifiedAt),
+              handshakeReceivedAt: viewer.admin ? ms(c.notionVerifiedReceivedAt) : null,
+              handshakeFrom: viewer.admin ? c.notionVerifiedFrom : null,
               pendingVerification: c.notionPendingTokenEnc !== null,
               pendingReceivedAt: ms(c.notionPendingReceivedAt),
             },

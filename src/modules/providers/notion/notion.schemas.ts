@@ -11,6 +11,13 @@ export const notionSubscriptionSchema = z
       ),
     verified: z.boolean(),
     verifiedAt: epochMs.nullable(),
+    handshakeReceivedAt: epochMs
+      .nullable()
+      .describe('when the confirmed handshake arrived (admins only)'),
+    handshakeFrom: z
+      .string()
+      .nullable()
+      .describe('the address the confirmed handshake came from (admins only)'),
     pendingVerification: z
       .boolean()
       .describe('a handshake token is waiting: read it from GET .../notion/verification'),
@@ -34,5 +41,6 @@ export const notionVerificationSchema = z
       .nullable()
       .describe('the handshake token to paste in Notion’s Verify dialog, then confirm here'),
     pendingReceivedAt: epochMs.nullable(),
+    pendingFrom: z.string().nullable().describe('the address the pending token came from'),
   })
   .meta({ id: 'NotionVerification' });
