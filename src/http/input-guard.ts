@@ -16,16 +16,19 @@ export function findNul(value: unknown, path: string, depth = 0): string | undef
 }
 
 /**
- * Postgres text and jsonb cannot hold NUL (U+0000): a request carrying one in its body, query
- * or path would fail in the database (a 500, with the query's parameters in the error). Every
+ * Postgres text and jsonb cannot hold NUL (U+0000): a request carrying one in its body, declared
+ * query or path would fail in the database (a 500, with the query's parameters in the error). Every
  * route therefore refuses it first with a 400 naming the field (security finding 5). Raw-body
  * scopes (webhooks) keep their bytes: their handlers parse and validate after verification.
  */
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
+    // A query parameter the route does not declare is never read (nor documented as a 400):
+    // only routes with a query schema have their query checked.
+    const schema = request.routeOptions.schema as { querystring?: unknown } | undefined;
     const path =
       findNul(request.params, 'params') ??
-      findNul(request.query, 'query') ??
+      (schema?.querystring ? findNul(request.query, 'query') : undefined) ??
       findNul(request.body, 'body');
     if (path) {
       throw validationError(`Invalid request: ${path} must not contain NUL characters`, [

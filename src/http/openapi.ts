@@ -56,9 +56,12 @@ const sharedRefusals: Array<{
 }> = [
   {
     status: '400',
-    description: 'Bad request: malformed JSON, or a query or body that fails validation',
-    applies: (_path, op, method) =>
-      mayCarryBody(op, method) || (op.parameters ?? []).some((p) => p.in === 'query'),
+    description:
+      'Bad request: malformed JSON, a query or body that fails validation, or a NUL character in a path parameter',
+    applies: (path, op, method) =>
+      mayCarryBody(op, method) ||
+      path.includes('{') ||
+      (op.parameters ?? []).some((p) => p.in === 'query'),
   },
   {
     status: '401',
