@@ -5,7 +5,7 @@ import { type TaskListQuery, taskListQuerySchema } from '../../src/modules/tasks
 import { taskFilterFor } from '../../src/modules/tasks/tasks.service.ts';
 import { type Actor, loadActor } from '../../src/modules/workspaces/workspace.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { seedTasks } from '../helpers/seed-tasks.ts';
+import { insertUsers, seedTasks } from '../helpers/seed-tasks.ts';
 import { seedOrganisation } from '../helpers/workspaces.ts';
 
 /**
@@ -23,11 +23,10 @@ describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     const db = tdb.database.db;
-    const rows = (await db.execute(
-      sql`insert into users (clerk_id) values ('user_explain'), ('user_other') returning id`,
-    )) as unknown as { rows: Array<{ id: string }> };
-    const userId = rows.rows[0]!.id;
-    const otherId = rows.rows[1]!.id;
+    const [userId = '', otherId = ''] = await insertUsers(tdb.database, [
+      'user_explain',
+      'user_other',
+    ]);
     await seedTasks(tdb.database, userId);
     await seedTasks(tdb.database, otherId);
     solo = await loadActor(db, userId);

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
-import { preparedFor } from '../workspaces/prepared.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import {
   type ExternalLinkRow,
   type ExternalProvider,

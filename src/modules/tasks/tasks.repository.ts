@@ -1,7 +1,19 @@
-import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  lte,
+  Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { type PgColumn, PgTransaction, unionAll } from 'drizzle-orm/pg-core';
+import pg from 'pg';
 import type { Db, Executor } from '../../db/database.ts';
-import { preparedFor } from '../workspaces/prepared.ts';
+import { poolOf, preparedFor } from '../../db/prepared.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
 
@@ -174,33 +186,97 @@ export function taskListStatementOf(db: Db, f: TaskFilter) {
   };
 }
 
+/** A list statement ready to run: its name, SQL, and its placeholders in parameter order. */
+interface ListStatement {
+  name: string;
+  text: string;
+  placeholders: string[];
+}
+
 /** Shapes prepared per database; past this many, further shapes run through the builder. */
 const MAX_PREPARED_SHAPES = 200;
-const preparedLists = new WeakMap<
-  Db,
-  Map<string, ReturnType<ReturnType<typeof taskListStatement>['prepare']>>
->();
+const listStatements = new WeakMap<Db, Map<string, ListStatement>>();
 
-/**
- * Preparable list requests run as named statements (Postgres parses and plans each once per
- * connection, drizzle builds its SQL once per process); in a transaction, for other shapes or
- * past MAX_PREPARED_SHAPES, through the builder.
- */
-export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow[]> {
-  const statement = db instanceof PgTransaction ? undefined : taskListStatementOf(db, f);
-  if (!statement) return taskListQuery(db, f);
-  let byShape = preparedLists.get(db);
+function listStatementFor(db: Db, statement: NonNullable<ReturnType<typeof taskListStatementOf>>) {
+  let byShape = listStatements.get(db);
   if (!byShape) {
     byShape = new Map();
-    preparedLists.set(db, byShape);
+    listStatements.set(db, byShape);
   }
   let prepared = byShape.get(statement.key);
-  if (!prepared) {
-    if (byShape.size >= MAX_PREPARED_SHAPES) return taskListQuery(db, f);
-    prepared = statement.build().prepare(`tasks_list_${byShape.size}`);
+  if (!prepared && byShape.size < MAX_PREPARED_SHAPES) {
+    const { sql: text, params } = statement.build().toSQL();
+    prepared = {
+      name: `tasks_list_${byShape.size}`,
+      text,
+      placeholders: params.map((p) => (p instanceof Placeholder ? p.name : '')),
+    };
     byShape.set(statement.key, prepared);
   }
-  return prepared.execute(statement.params);
+  return prepared;
+}
+
+// Row values as Postgres sends them, but `date` as its text (drizzle's mode: 'string').
+const rawDates = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.DATE
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const columnIndex = Object.fromEntries(
+  Object.keys(getTableColumns(tasks)).map((name, i) => [name, i]),
+) as Record<keyof TaskRow, number>;
+const epochMs = (value: unknown) => (value === null ? null : Number(value));
+
+/** A row of `select * from tasks` (array mode, `rawDates`) as drizzle would map it. */
+function taskRowOf(row: unknown[]): TaskRow {
+  const at = <K extends keyof TaskRow>(name: K) => row[columnIndex[name]] as TaskRow[K];
+  return {
+    id: at('id'),
+    userId: at('userId'),
+    organisationId: at('organisationId'),
+    workspaceId: at('workspaceId'),
+    createdAt: Number(at('createdAt')),
+    updatedAt: Number(at('updatedAt')),
+    title: at('title'),
+    notes: at('notes'),
+    doneAt: epochMs(at('doneAt')),
+    projectId: at('projectId'),
+    categoryId: at('categoryId'),
+    containerId: at('containerId'),
+    bucket: at('bucket'),
+    inboxTriage: at('inboxTriage'),
+    routineBlockId: at('routineBlockId'),
+    assigneeId: at('assigneeId'),
+    doDate: at('doDate'),
+    doEndDate: at('doEndDate'),
+    dueDate: at('dueDate'),
+    scheduledAt: epochMs(at('scheduledAt')),
+    labelIds: at('labelIds'),
+  };
+}
+
+/**
+ * Preparable list requests on Postgres run as named statements (Postgres parses and plans
+ * each once per connection; the SQL is built once per process) and their rows are mapped by
+ * hand: drizzle's generic row mapping cost more than the rest of the list's own work. In a
+ * transaction, on the embedded database, for other shapes or past MAX_PREPARED_SHAPES, the
+ * builder runs the same query.
+ */
+export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow[]> {
+  const client = db instanceof PgTransaction ? undefined : poolOf(db);
+  const statement = client ? taskListStatementOf(db, f) : undefined;
+  const prepared = statement && listStatementFor(db, statement);
+  if (!client || !statement || !prepared) return taskListQuery(db, f);
+  const result = await client.query<unknown[]>({
+    name: prepared.name,
+    text: prepared.text,
+    values: prepared.placeholders.map((name) => statement.params[name]),
+    rowMode: 'array',
+    types: rawDates,
+  });
+  return result.rows.map(taskRowOf);
 }
 
 /** The get-by-id query with placeholders `id` and `workspaceIds` (the baseline runs it too). */
