@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { integrationConnections } from '../../src/db/schema.ts';
+import { publicApiItemStore } from '../../src/modules/automations/automation.item-store.ts';
+import { createLinearClient } from '../../src/modules/providers/linear/linear-api.ts';
+import { LinearPushRunner } from '../../src/modules/providers/linear/linear-push.ts';
 import { testPostgresUrl } from '../helpers/database.ts';
 import { linearIssuePayload } from './fixtures.ts';
 import { type Harness, LINEAR_KEY, startHarness } from './harness.ts';
@@ -299,7 +302,8 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       const firstExit = new Promise((r) => first.once('exit', r));
       try {
         // Linear applied the update; its answer is held, so the process is mid-push.
-        for (let i = 0; i < 200 && updates().length === 0; i++)
+        // A process starting under a loaded machine takes seconds (tsx transform).
+        for (let i = 0; i < 800 && updates().length === 0; i++)
           await new Promise((r) => setTimeout(r, 50));
         expect(updates()).toHaveLength(1);
         first.kill('SIGKILL');
@@ -331,7 +335,61 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       const issue = issues.get(id) as Record<string, unknown>;
       expect(Number(pushed.rows[0]?.pushed_version_at)).toBe(Date.parse(String(issue.updatedAt)));
     },
+    120_000,
   );
+
+  it('an API change while a push applies Linear’s answer: the PATCH waits and answers 200, no deadlock', async () => {
+    const { id, taskId } = await syncedIssue();
+    expect((await patch(taskId, { title: 'first' })).statusCode).toBe(200);
+    // A pusher whose task write pauses inside its transaction, after the outbox row is done.
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const client = createLinearClient(h.linear.graphqlUrl, {
+      authType: 'api_key',
+      token: LINEAR_KEY,
+    });
+    const pusher = new LinearPushRunner({
+      db: db(),
+      store: {
+        ...publicApiItemStore,
+        updateTask: async (...args: Parameters<typeof publicApiItemStore.updateTask>) => {
+          entered();
+          await gate;
+          return publicApiItemStore.updateTask(...args);
+        },
+      },
+      linearClient: async () => client,
+      log: h.t.app.log,
+      batchSize: 10,
+      leaseMs: 30_000,
+      pollMs: 50,
+      maxAttempts: 5,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+    });
+    await db().execute(sql`update linear_sync_outbox set next_attempt_at = now()`);
+    const pushing = pusher.runOnce();
+    await inside;
+    const second = patch(taskId, { title: 'second' });
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await pushing;
+    expect((await second).statusCode).toBe(200);
+    const row = (await db().execute(
+      sql`select state, last_error from linear_sync_outbox where task_id = ${taskId}`,
+    )) as unknown as { rows: Array<{ state: string; last_error: string | null }> };
+    // The push finished cleanly; the later change waits for the next one.
+    expect(row.rows[0]).toEqual({ state: 'pending', last_error: null });
+    await push();
+    expect(issues.get(id)).toMatchObject({ title: 'second' });
+    expect((await getTask(taskId)).title).toBe('second');
+  });
 
   it('an issue gone at Linear dead-letters the push', async () => {
     const gone = await syncedIssue();

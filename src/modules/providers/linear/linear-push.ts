@@ -21,6 +21,7 @@ import {
   failOutbox,
   finishOutbox,
   loadPushContext,
+  lockTaskBeforeOutbox,
   markPushedVersion,
   nextOutboxDueInMs,
   type OutboxField,
@@ -168,6 +169,7 @@ export class LinearPushRunner {
       await tx.execute(
         sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${ctx.issueId}`}, 0))`,
       );
+      await lockTaskBeforeOutbox(tx, ctx.taskId);
       await finishOutbox(tx, row);
       if (event && ctx.actingUserId)
         await applyLinearSync(
