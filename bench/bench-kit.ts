@@ -78,8 +78,11 @@ export function cpuMicros(pid: number): number {
 }
 
 export interface Measure {
+  /** 2xx responses per second. */
   rps: number;
-  /** Server CPU per request (µs): unlike req/s, barely moved by what else the machine runs. */
+  /**
+   * Server CPU per 2xx response (µs): unlike req/s, barely moved by what else the machine runs.
+   */
   cpuPerRequest: number;
   p99: number;
   p50: number;
@@ -116,9 +119,12 @@ export async function measure(
   for (const [status, stats] of Object.entries(result.statusCodeStats ?? {}))
     if (!status.startsWith('2')) refused[status] = stats.count ?? 0;
   if (result.errors) refused.errors = result.errors;
+  // Served means 2xx: a refusal (a 503 from Node past the per-socket request limit, a 429)
+  // costs the server little and must not count as throughput.
+  const served = result['2xx'];
   return {
-    rps: result.requests.average,
-    cpuPerRequest: result.requests.total > 0 ? cpu / result.requests.total : 0,
+    rps: served / (elapsedMicros / 1e6),
+    cpuPerRequest: served > 0 ? cpu / served : 0,
     p99: result.latency.p99,
     p50: result.latency.p50,
     non2xx: result.non2xx + result.errors,
