@@ -100,44 +100,50 @@ export async function listEnabledAutomations(
 
 // ------------------------------------------------------------------ runs
 
+export interface RunClaim {
+  inboxEventId: string;
+  targetKey: string;
+  kind: 'rule' | 'sync';
+  automationId: string | null;
+  containerId: string | null;
+  workspace: Workspace;
+  attempts: number;
+}
+
+export const runKeyOf = (run: { inboxEventId: string; targetKey: string }) =>
+  `${run.inboxEventId}|${run.targetKey}`;
+
 /**
- * Claims the run of (event, target) for this attempt. Returns false when the run already
- * succeeded (a replay or a duplicate: nothing happens twice). Inside the processing
- * transaction, the inserted or updated row stays locked until commit, so a concurrent
- * worker on the same event waits here and then sees the finished run.
+ * Claims the runs of (event, target) for this attempt, a batch in one statement. Returns the
+ * keys (`runKeyOf`) claimed; a run that already succeeded is left out (a replay or a
+ * duplicate: nothing happens twice). Inside the processing transaction the inserted or
+ * updated rows stay locked until commit, so a concurrent worker on the same event waits here
+ * and then sees the finished run.
  */
-export async function claimRun(
-  db: Executor,
-  input: {
-    inboxEventId: string;
-    targetKey: string;
-    kind: 'rule' | 'sync';
-    automationId: string | null;
-    containerId: string | null;
-    workspace: Workspace;
-    attempts: number;
-  },
-): Promise<boolean> {
+export async function claimRuns(db: Executor, runs: readonly RunClaim[]): Promise<Set<string>> {
+  if (runs.length === 0) return new Set();
   const rows = await db
     .insert(automationRuns)
-    .values({
-      inboxEventId: input.inboxEventId,
-      targetKey: input.targetKey,
-      kind: input.kind,
-      automationId: input.automationId,
-      containerId: input.containerId,
-      organisationId: input.workspace.organisationId,
-      userId: input.workspace.organisationId ? null : input.workspace.userId,
-      status: 'failed',
-      attempts: input.attempts,
-    })
+    .values(
+      runs.map((run) => ({
+        inboxEventId: run.inboxEventId,
+        targetKey: run.targetKey,
+        kind: run.kind,
+        automationId: run.automationId,
+        containerId: run.containerId,
+        organisationId: run.workspace.organisationId,
+        userId: run.workspace.organisationId ? null : run.workspace.userId,
+        status: 'failed' as const,
+        attempts: run.attempts,
+      })),
+    )
     .onConflictDoUpdate({
       target: [automationRuns.inboxEventId, automationRuns.targetKey],
-      set: { attempts: input.attempts, updatedAt: sql`now()` },
+      set: { attempts: sql`excluded.attempts`, updatedAt: sql`now()` },
       setWhere: sql`${automationRuns.status} <> 'succeeded'`,
     })
-    .returning({ id: automationRuns.id });
-  return rows.length > 0;
+    .returning({ inboxEventId: automationRuns.inboxEventId, targetKey: automationRuns.targetKey });
+  return new Set(rows.map(runKeyOf));
 }
 
 export interface RunOutcome {
@@ -151,30 +157,33 @@ export interface RunOutcome {
   error?: string | null;
 }
 
-export async function finishRun(
+/** Writes the outcomes of a batch's runs (one statement). */
+export async function finishRuns(
   db: Executor,
-  input: { inboxEventId: string; targetKey: string; outcome: RunOutcome },
+  runs: ReadonlyArray<{ inboxEventId: string; targetKey: string; outcome: RunOutcome }>,
 ): Promise<void> {
-  const o = input.outcome;
-  await db
-    .update(automationRuns)
-    .set({
-      status: o.status,
-      matched: o.matched,
-      stage: o.stage ?? null,
-      reason: o.reason ?? null,
-      failedCondition: o.failedCondition ?? null,
-      effects: o.effects ?? [],
-      warnings: o.warnings ?? [],
-      error: o.error ?? null,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(automationRuns.inboxEventId, input.inboxEventId),
-        eq(automationRuns.targetKey, input.targetKey),
-      ),
-    );
+  if (runs.length === 0) return;
+  const values = runs.map(({ inboxEventId, targetKey, outcome: o }) => ({
+    inbox_event_id: inboxEventId,
+    target_key: targetKey,
+    status: o.status,
+    matched: o.matched,
+    stage: o.stage ?? null,
+    reason: o.reason ?? null,
+    failed_condition: o.failedCondition ?? null,
+    effects: o.effects ?? [],
+    warnings: o.warnings ?? [],
+    error: o.error ?? null,
+  }));
+  await db.execute(sql`
+    update automation_runs r set
+      status = v.status, matched = v.matched, stage = v.stage, reason = v.reason,
+      failed_condition = v.failed_condition, effects = v.effects, warnings = v.warnings,
+      error = v.error, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
+      inbox_event_id uuid, target_key text, status text, matched boolean, stage text,
+      reason text, failed_condition jsonb, effects jsonb, warnings jsonb, error text)
+    where r.inbox_event_id = v.inbox_event_id and r.target_key = v.target_key`);
 }
 
 /** Records a failed attempt for a target (outside the rolled-back transaction). */
@@ -295,22 +304,60 @@ export async function listExternalItems(
     );
 }
 
-export async function upsertExternalItem(
+export async function upsertExternalItem(db: Executor, input: ExternalItemState): Promise<void> {
+  await upsertExternalItems(db, [input]);
+}
+
+/** The items several external items became, locked for the rest of the transaction. */
+export async function findExternalItemsForUpdate(
   db: Executor,
-  input: ExternalItemKey & { itemId: string | null; versionAt: number; removed: boolean },
+  keys: readonly ExternalItemKey[],
+): Promise<ExternalItemRow[]> {
+  if (keys.length === 0) return [];
+  const wanted = keys.map((k) => ({
+    workspace_key: k.workspaceKey,
+    provider: k.provider,
+    external_id: k.externalId,
+    item_type: k.itemType,
+    container_key: k.containerKey,
+  }));
+  return db
+    .select()
+    .from(externalItems)
+    .where(
+      sql`(${externalItems.workspaceKey}, ${externalItems.provider}, ${externalItems.externalId}, ${externalItems.itemType}, ${externalItems.containerKey})
+        in (select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb)
+          as k(workspace_key text, provider text, external_id text, item_type text, container_key text))`,
+    )
+    .for('update');
+}
+
+export type ExternalItemState = ExternalItemKey & {
+  itemId: string | null;
+  versionAt: number;
+  removed: boolean;
+};
+
+/** `upsertExternalItem` for many keys in one statement (each key at most once). */
+export async function upsertExternalItems(
+  db: Executor,
+  items: readonly ExternalItemState[],
 ): Promise<void> {
+  if (items.length === 0) return;
   await db
     .insert(externalItems)
-    .values({
-      workspaceKey: input.workspaceKey,
-      provider: input.provider,
-      externalId: input.externalId,
-      itemType: input.itemType,
-      containerKey: input.containerKey,
-      itemId: input.itemId,
-      versionAt: input.versionAt,
-      removedAt: input.removed ? sql`now()` : null,
-    })
+    .values(
+      items.map((i) => ({
+        workspaceKey: i.workspaceKey,
+        provider: i.provider,
+        externalId: i.externalId,
+        itemType: i.itemType,
+        containerKey: i.containerKey,
+        itemId: i.itemId,
+        versionAt: i.versionAt,
+        removedAt: i.removed ? sql`now()` : null,
+      })),
+    )
     .onConflictDoUpdate({
       target: [
         externalItems.workspaceKey,
@@ -320,9 +367,9 @@ export async function upsertExternalItem(
         externalItems.containerKey,
       ],
       set: {
-        itemId: input.itemId,
-        versionAt: sql`greatest(${externalItems.versionAt}, ${input.versionAt})`,
-        removedAt: input.removed ? sql`now()` : null,
+        itemId: sql`excluded.item_id`,
+        versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
+        removedAt: sql`excluded.removed_at`,
         updatedAt: sql`now()`,
       },
     });
