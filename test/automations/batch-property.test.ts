@@ -149,10 +149,7 @@ describe('batched processing = one-at-a-time processing (property, real Postgres
       .from(externalLinks)
       .innerJoin(tasks, eq(tasks.id, externalLinks.entityId))
       .where(
-        and(
-          inArray(externalLinks.externalId, ids),
-          eq(externalLinks.containerId, h.containerId),
-        ),
+        and(inArray(externalLinks.externalId, ids), eq(externalLinks.containerId, h.containerId)),
       );
     const rows = await db
       .select({ id: inboxEvents.id, state: inboxEvents.state, occurredAt: inboxEvents.occurredAt })
