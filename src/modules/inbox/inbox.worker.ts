@@ -103,6 +103,8 @@ export class InboxWorker<P = unknown> {
   #running = false;
   #loop: Promise<void> | undefined;
   readonly #sleepers = new Set<() => void>();
+  /** Counts wake-ups, so that one arriving while a loop claims is not slept through. */
+  #wakeups = 0;
   #unlisten: (() => Promise<void>) | undefined;
   #jobsLoop: Promise<void> | undefined;
   #jobsTimer: NodeJS.Timeout | undefined;
@@ -130,6 +132,7 @@ export class InboxWorker<P = unknown> {
 
   /** Wakes a sleeping worker (new or replayed events). */
   wake(): void {
+    this.#wakeups += 1;
     for (const wake of this.#sleepers) wake();
     // Background jobs share the wake-up (the two-way sync's outbox notifies the same channel).
     this.#jobsWake?.();
@@ -183,14 +186,15 @@ export class InboxWorker<P = unknown> {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      let claimed = 0;
+      let idle = true;
+      const wakeups = this.#wakeups;
       try {
-        claimed = await this.runOnce();
+        idle = (await this.runOnce()) === 0 && this.#wakeups === wakeups;
       } catch (err) {
         // A lost database connection: back off one poll interval and try again.
         this.options.log.warn({ err }, 'inbox worker: claim failed');
       }
-      if (claimed === 0 && this.#running) await this.#sleep(this.options.pollMs);
+      if (idle && this.#running) await this.#sleep(this.options.pollMs);
     }
   }
 
