@@ -13,9 +13,10 @@ import type { NormalizedEvent } from './automation.event.ts';
 import { evaluateRule } from './automation.rules.ts';
 import type { EventSource, EventSources, SyncOutcome, SyncTarget } from './automation.sources.ts';
 import {
-  claimRuns,
   finishRuns,
   listEnabledAutomations,
+  listSucceededRuns,
+  type RunClaim,
   type RunOutcome,
   recordRunFailure,
   runKeyOf,
@@ -141,9 +142,17 @@ export async function applyInboxBatch(
   const wanted: Claimed[] = live.flatMap((prepared) =>
     prepared.targets.map((target) => ({ prepared, target })),
   );
-  const claimed = await claimRuns(
+  const succeeded = await listSucceededRuns(
     tx,
-    wanted.map(({ prepared, target }) => ({
+    live.map((p) => p.row.id),
+  );
+  const todo = wanted.filter(
+    ({ prepared, target }) =>
+      !succeeded.has(runKeyOf({ inboxEventId: prepared.row.id, targetKey: target.key })),
+  );
+  const finished: Array<RunClaim & { outcome: RunOutcome }> = [];
+  const done = ({ prepared, target }: Claimed, outcome: RunOutcome) =>
+    finished.push({
       inboxEventId: prepared.row.id,
       targetKey: target.key,
       kind: target.kind,
@@ -151,14 +160,8 @@ export async function applyInboxBatch(
       containerId: target.kind === 'sync' ? target.sync.containerId : null,
       workspace: prepared.workspace,
       attempts: prepared.row.attempts,
-    })),
-  );
-  const todo = wanted.filter(({ prepared, target }) =>
-    claimed.has(runKeyOf({ inboxEventId: prepared.row.id, targetKey: target.key })),
-  );
-  const finished: Array<{ inboxEventId: string; targetKey: string; outcome: RunOutcome }> = [];
-  const done = (c: Claimed, outcome: RunOutcome) =>
-    finished.push({ inboxEventId: c.prepared.row.id, targetKey: c.target.key, outcome });
+      outcome,
+    });
 
   const syncsBySource = new Map<EventSource | undefined, Claimed[]>();
   for (const c of todo)

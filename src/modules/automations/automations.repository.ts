@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
@@ -114,35 +114,24 @@ export const runKeyOf = (run: { inboxEventId: string; targetKey: string }) =>
   `${run.inboxEventId}|${run.targetKey}`;
 
 /**
- * Claims the runs of (event, target) for this attempt, a batch in one statement. Returns the
- * keys (`runKeyOf`) claimed; a run that already succeeded is left out (a replay or a
- * duplicate: nothing happens twice). Inside the processing transaction the inserted or
- * updated rows stay locked until commit, so a concurrent worker on the same event waits here
- * and then sees the finished run.
+ * The runs of these events that already succeeded (a replay, a duplicate, a lease taken over:
+ * they are not run again). Read under the entities' advisory locks, so a worker that waited
+ * for another one on the same event sees its committed runs.
  */
-export async function claimRuns(db: Executor, runs: readonly RunClaim[]): Promise<Set<string>> {
-  if (runs.length === 0) return new Set();
+export async function listSucceededRuns(
+  db: Executor,
+  inboxEventIds: readonly string[],
+): Promise<Set<string>> {
+  if (inboxEventIds.length === 0) return new Set();
   const rows = await db
-    .insert(automationRuns)
-    .values(
-      runs.map((run) => ({
-        inboxEventId: run.inboxEventId,
-        targetKey: run.targetKey,
-        kind: run.kind,
-        automationId: run.automationId,
-        containerId: run.containerId,
-        organisationId: run.workspace.organisationId,
-        userId: run.workspace.organisationId ? null : run.workspace.userId,
-        status: 'failed' as const,
-        attempts: run.attempts,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [automationRuns.inboxEventId, automationRuns.targetKey],
-      set: { attempts: sql`excluded.attempts`, updatedAt: sql`now()` },
-      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
-    })
-    .returning({ inboxEventId: automationRuns.inboxEventId, targetKey: automationRuns.targetKey });
+    .select({ inboxEventId: automationRuns.inboxEventId, targetKey: automationRuns.targetKey })
+    .from(automationRuns)
+    .where(
+      and(
+        inArray(automationRuns.inboxEventId, [...inboxEventIds]),
+        eq(automationRuns.status, 'succeeded'),
+      ),
+    );
   return new Set(rows.map(runKeyOf));
 }
 
@@ -157,33 +146,53 @@ export interface RunOutcome {
   error?: string | null;
 }
 
-/** Writes the outcomes of a batch's runs (one statement). */
+/**
+ * Writes the runs of a batch with their outcomes, in one statement, in the transaction of
+ * their effects. A run that succeeded meanwhile is left as it is.
+ */
 export async function finishRuns(
   db: Executor,
-  runs: ReadonlyArray<{ inboxEventId: string; targetKey: string; outcome: RunOutcome }>,
+  runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
 ): Promise<void> {
   if (runs.length === 0) return;
-  const values = runs.map(({ inboxEventId, targetKey, outcome: o }) => ({
-    inbox_event_id: inboxEventId,
-    target_key: targetKey,
-    status: o.status,
-    matched: o.matched,
-    stage: o.stage ?? null,
-    reason: o.reason ?? null,
-    failed_condition: o.failedCondition ?? null,
-    effects: o.effects ?? [],
-    warnings: o.warnings ?? [],
-    error: o.error ?? null,
-  }));
-  await db.execute(sql`
-    update automation_runs r set
-      status = v.status, matched = v.matched, stage = v.stage, reason = v.reason,
-      failed_condition = v.failed_condition, effects = v.effects, warnings = v.warnings,
-      error = v.error, updated_at = now()
-    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
-      inbox_event_id uuid, target_key text, status text, matched boolean, stage text,
-      reason text, failed_condition jsonb, effects jsonb, warnings jsonb, error text)
-    where r.inbox_event_id = v.inbox_event_id and r.target_key = v.target_key`);
+  await db
+    .insert(automationRuns)
+    .values(
+      runs.map(({ outcome: o, ...run }) => ({
+        inboxEventId: run.inboxEventId,
+        targetKey: run.targetKey,
+        kind: run.kind,
+        automationId: run.automationId,
+        containerId: run.containerId,
+        organisationId: run.workspace.organisationId,
+        userId: run.workspace.organisationId ? null : run.workspace.userId,
+        attempts: run.attempts,
+        status: o.status,
+        matched: o.matched,
+        stage: o.stage ?? null,
+        reason: o.reason ?? null,
+        failedCondition: o.failedCondition ?? null,
+        effects: o.effects ?? [],
+        warnings: o.warnings ?? [],
+        error: o.error ?? null,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [automationRuns.inboxEventId, automationRuns.targetKey],
+      set: {
+        attempts: sql`excluded.attempts`,
+        status: sql`excluded.status`,
+        matched: sql`excluded.matched`,
+        stage: sql`excluded.stage`,
+        reason: sql`excluded.reason`,
+        failedCondition: sql`excluded.failed_condition`,
+        effects: sql`excluded.effects`,
+        warnings: sql`excluded.warnings`,
+        error: sql`excluded.error`,
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
+    });
 }
 
 /** Records a failed attempt for a target (outside the rolled-back transaction). */
