@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { fromExcluded } from '../../db/upsert.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
@@ -180,15 +181,17 @@ export async function finishRuns(
     .onConflictDoUpdate({
       target: [automationRuns.inboxEventId, automationRuns.targetKey],
       set: {
-        attempts: sql`excluded.attempts`,
-        status: sql`excluded.status`,
-        matched: sql`excluded.matched`,
-        stage: sql`excluded.stage`,
-        reason: sql`excluded.reason`,
-        failedCondition: sql`excluded.failed_condition`,
-        effects: sql`excluded.effects`,
-        warnings: sql`excluded.warnings`,
-        error: sql`excluded.error`,
+        ...fromExcluded(automationRuns, [
+          'attempts',
+          'status',
+          'matched',
+          'stage',
+          'reason',
+          'failedCondition',
+          'effects',
+          'warnings',
+          'error',
+        ]),
         updatedAt: sql`now()`,
       },
       setWhere: sql`${automationRuns.status} <> 'succeeded'`,

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { fromExcluded } from '../../db/upsert.ts';
 import { preparedFor } from '../workspaces/prepared.ts';
 import {
   type ExternalLinkRow,
@@ -123,13 +124,7 @@ export async function upsertLinks(
     )
     .onConflictDoUpdate({
       target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
-      set: {
-        url: sql`excluded.url`,
-        title: sql`excluded.title`,
-        entityType: sql`excluded.entity_type`,
-        entityId: sql`excluded.entity_id`,
-        updatedAt: sql`excluded.updated_at`,
-      },
+      set: fromExcluded(externalLinks, ['url', 'title', 'entityType', 'entityId', 'updatedAt']),
     })
     .returning();
 }
