@@ -1,35 +1,39 @@
 /**
  * The automation engine under load, on a real Postgres and real processes:
  *
- * 1. Latency: signed Linear Issue deliveries at each of BENCH_RATES (default 50,200) per second for
+ * 1. Latency: signed Linear Issue deliveries at each of BENCH_RATES (default 200,500) per second for
  *    BENCH_SECONDS against a server running the in-process worker; for each issue, the time
  *    from sending the webhook to the task being visible through GET /api/v1/tasks with an API
  *    key (polled every BENCH_POLL_MS). Baseline in the same run: the webhook acknowledgement
  *    itself (the 200 that must come before any processing).
- * 2. Throughput: BENCH_EVENTS events waiting in the inbox, drained by one worker process,
- *    then (fresh events) by two worker processes: events processed per second.
+ *    Then single deliveries at rest (BENCH_REST_SAMPLES), one at a time.
+ * 2. Throughput: BENCH_EVENTS events waiting in the inbox, drained by one worker process for
+ *    each of BENCH_DRAINS (batch size x worker concurrency), against a bare-SQL baseline that
+ *    writes the same rows in the same batch size; statements and commits counted at the
+ *    worker's driver.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/automations.ts
  *
  * Needs Postgres (several processes share the inbox). Writes docs/benchmarks-automations.md
  * unless BENCH_NO_WRITE=1.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { runMigrations } from '../src/db/migrate.ts';
 import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
-import { createTestKey } from '../test/helpers/api-keys.ts';
 import { startFakeLinear } from '../test/helpers/fakes/linear-fake.ts';
+import {
+  atFixedRate,
+  benchPostgresUrl,
+  createMigratedBenchDatabase,
+  forkAppProcess,
+  quantile,
+  stopAppProcess,
+} from './bench-kit.ts';
+import { linearBenchEnv, linearBenchWorkspace } from './linear-bench-setup.ts';
 
-const baseUrl = process.env.DATABASE_URL;
-if (!baseUrl)
-  throw new Error('set DATABASE_URL (a Postgres server; the bench creates its own database)');
+const baseUrl = benchPostgresUrl();
 const RATES = (process.env.BENCH_RATES ?? '200,500').split(',').filter(Boolean).map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 25);
@@ -40,113 +44,33 @@ const DRAINS = (process.env.BENCH_DRAINS ?? '64x1,16x4,64x4,250x2').split(',').m
   return { batch: batch ?? 64, concurrency: concurrency ?? 1 };
 });
 const REST_SAMPLES = Number(process.env.BENCH_REST_SAMPLES ?? 30);
-const LINEAR_KEY = 'lin_api_bench_key';
-
-const quantile = (sorted: number[], q: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** BENCH_CPU_PROF=<dir>: the worker processes write a CPU profile there (node --cpu-prof). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+const LINEAR_KEY = 'lin_api_bench_key';
 
-function forkProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const profile =
-    PROFILE_DIR && env.BENCH_MODE === 'worker'
-      ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
-      : [];
-  const child = fork(new URL('./automations.server.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx', ...profile],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { ready?: boolean; url?: string }) =>
-      resolve({ child, url: m.url ?? '' }),
-    );
-    child.once('exit', (code) => reject(new Error(`bench process exited (${code})`)));
-  });
-}
-interface SqlCounts {
-  statements: number;
-  begins: number;
-  commits: number;
-}
-/** Stops a bench process; resolves with the SQL it sent (counted at its driver). */
-async function stop(child: ChildProcess): Promise<SqlCounts | undefined> {
-  let counts: SqlCounts | undefined;
-  child.on('message', (m: { sql?: SqlCounts }) => {
-    if (m.sql) counts = m.sql;
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send({ cmd: 'stop' });
-  await Promise.race([exited, sleep(10_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-  return counts;
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const name = `monoid_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const u = new URL(baseUrl ?? '');
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const migrated = await openDatabase({ url });
-  await runMigrations(migrated);
-  await migrated.close();
+  const bench = await createMigratedBenchDatabase(baseUrl);
+  const url = bench.url;
 
   const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
   const empty = { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
   linear.handle('MonoidBackfillProjects', () => ({ team: { projects: empty } }));
   linear.handle('MonoidBackfillIssues', () => ({ issues: empty }));
   const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
-    DATABASE_POOL_SIZE: '12',
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    PUBLIC_BASE_URL: 'https://monoid.example',
-    API_RATE_LIMIT_PER_MINUTE: '10000000',
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: '10000000',
-    ADDRESS_RATE_LIMIT_PER_MINUTE: '10000000',
+    ...linearBenchEnv(url, linear),
     AUTOMATION_WORKER_CONCURRENCY: process.env.AUTOMATION_WORKER_CONCURRENCY ?? '8',
     AUTOMATION_BATCH_SIZE: process.env.AUTOMATION_BATCH_SIZE ?? '64',
-    AUTOMATION_POLL_MS: '1000',
-    ...linear.env(),
   };
 
-  // Setup through the real services: a user with an API key, a container linked to a team.
-  const setup = await buildApp(loadConfig({ ...env, AUTOMATION_WORKER_ENABLED: 'false' }), {
-    skipMigrations: true,
-    skipReconciler: true,
-  });
-  const key = await createTestKey(setup);
-  const auth = { authorization: `Bearer ${key.key}` };
-  const created = await setup.inject({
-    method: 'POST',
-    url: '/api/v1/containers',
-    headers: auth,
-    payload: { name: 'Bench' },
-  });
-  const containerId = created.json().data._id as string;
-  const workspace = { organisationId: null, userId: key.userId };
-  await setup.providers.linear.connect.connectApiKey({
-    workspace,
-    userId: key.userId,
-    apiKey: LINEAR_KEY,
-  });
-  const teamId = linear.teams[0]?.id ?? '';
-  await setup.providers.linear.connect.linkContainer({
-    workspace,
-    userId: key.userId,
+  const {
+    app: setup,
+    auth,
     containerId,
     teamId,
-  });
-  const hook = [...linear.webhooks.values()][0];
-  if (!hook?.secret) throw new Error('no webhook registered');
+    hook,
+  } = await linearBenchWorkspace(env, linear, LINEAR_KEY);
   await setup.close();
 
   const delivery = (issueId: string) => {
@@ -185,7 +109,7 @@ async function main(): Promise<void> {
 
   // ---- 1. latency at each rate, API + in-process worker in one server process.
   const latencyAt = async (RATE: number) => {
-    const server = await forkProcess({
+    const server = await forkAppProcess({
       ...env,
       BENCH_MODE: 'server',
       AUTOMATION_WORKER_ENABLED: 'true',
@@ -216,35 +140,26 @@ async function main(): Promise<void> {
       }
     })();
     const total = RATE * SECONDS;
-    const start = Date.now();
-    const inflight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / RATE;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
+    const sendSeconds = await atFixedRate(RATE, total, () => {
       const id = randomUUID();
       const { body, headers } = delivery(id);
       const t0 = Date.now();
       sentAt.set(id, t0);
-      inflight.push(
-        fetch(`${server.url}/webhooks/linear`, { method: 'POST', body, headers }).then(
-          async (res) => {
-            await res.arrayBuffer();
-            if (res.ok) acks.push(Date.now() - t0);
-            else failures += 1;
-          },
-          () => {
-            failures += 1;
-          },
-        ),
+      return fetch(`${server.url}/webhooks/linear`, { method: 'POST', body, headers }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          if (res.ok) acks.push(Date.now() - t0);
+          else failures += 1;
+        },
+        () => {
+          failures += 1;
+        },
       );
-    }
-    await Promise.all(inflight);
-    const sendSeconds = (Date.now() - start) / 1000;
+    });
     for (let i = 0; i < 600 && seenAt.size < sentAt.size - failures; i++) await sleep(100);
     polling = false;
     await poller;
-    await stop(server.child);
+    await stopAppProcess(server.child);
     const visible = [...seenAt.entries()]
       .map(([id, at]) => at - (sentAt.get(id) ?? at))
       .sort((a, b) => a - b);
@@ -256,7 +171,7 @@ async function main(): Promise<void> {
 
   // ---- 1b. a single delivery at rest: sent alone, its task polled for every 5 ms.
   const restLatency = async () => {
-    const server = await forkProcess({
+    const server = await forkAppProcess({
       ...env,
       BENCH_MODE: 'server',
       AUTOMATION_WORKER_ENABLED: 'true',
@@ -283,7 +198,7 @@ async function main(): Promise<void> {
       }
       await sleep(250);
     }
-    await stop(server.child);
+    await stopAppProcess(server.child);
     return samples.sort((a, b) => a - b);
   };
   const rest = REST_SAMPLES > 0 ? await restLatency() : [];
@@ -302,7 +217,7 @@ async function main(): Promise<void> {
     );
   /** EVENTS signed deliveries through the webhook route of a process without a worker. */
   const fill = async (): Promise<number> => {
-    const intake = await forkProcess({
+    const intake = await forkAppProcess({
       ...env,
       BENCH_MODE: 'server',
       AUTOMATION_WORKER_ENABLED: 'false',
@@ -321,25 +236,31 @@ async function main(): Promise<void> {
         }
       }),
     );
-    await stop(intake.child);
+    await stopAppProcess(intake.child);
     return backlog();
   };
   const drainWith = async (batch: number, concurrency: number) => {
     const waiting = await fill();
-    const worker = await forkProcess({
-      ...env,
-      BENCH_MODE: 'worker',
-      AUTOMATION_WORKER_ENABLED: 'true',
-      AUTOMATION_BATCH_SIZE: String(batch),
-      AUTOMATION_WORKER_CONCURRENCY: String(concurrency),
-    });
+    const worker = await forkAppProcess(
+      {
+        ...env,
+        BENCH_MODE: 'worker',
+        AUTOMATION_WORKER_ENABLED: 'true',
+        AUTOMATION_BATCH_SIZE: String(batch),
+        AUTOMATION_WORKER_CONCURRENCY: String(concurrency),
+      },
+      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    );
     const t0 = Date.now();
     while ((await backlog()) > 0) await sleep(50);
     const secs = (Date.now() - t0) / 1000;
-    const counts = await stop(worker.child);
+    const counts = await stopAppProcess(worker.child);
     return { batch, concurrency, waiting, secs, rate: waiting / secs, counts };
   };
   const json = (v: unknown) => JSON.stringify(v);
+  const ownerId = String(
+    (await db.query('select user_id from containers where id = $1', [containerId])).rows[0].user_id,
+  );
   /** No engine: claim, then the task, link, external item, run and inbox rows, per batch. */
   const bareSql = async (batch: number) => {
     const waiting = await fill();
@@ -368,7 +289,7 @@ async function main(): Promise<void> {
         `insert into tasks (id, user_id, workspace_id, title, notes, bucket, container_id, created_at, updated_at)
          select task, $2::uuid, $2::uuid, title, 'Benchmark issue', 'todo', $3::uuid, $4, $4
          from jsonb_to_recordset($1::jsonb) as v(task uuid, title text)`,
-        [json(rows), key.userId, containerId, now],
+        [json(rows), ownerId, containerId, now],
       );
       await c.query(
         `insert into external_links (provider, external_id, url, title, entity_type, entity_id, container_id, created_at, updated_at)
@@ -380,13 +301,13 @@ async function main(): Promise<void> {
         `insert into automation_external_items (workspace_key, provider, external_id, item_type, container_key, item_id, version_at)
          select $2, 'linear', ext, 'task', $3, task, $4
          from jsonb_to_recordset($1::jsonb) as v(task uuid, ext text)`,
-        [json(rows), `user:${key.userId}`, containerId, now],
+        [json(rows), `user:${ownerId}`, containerId, now],
       );
       await c.query(
         `insert into automation_runs (inbox_event_id, target_key, kind, container_id, user_id, status, matched, attempts)
          select id, $2, 'sync', $3::uuid, $4::uuid, 'succeeded', true, 1
          from jsonb_to_recordset($1::jsonb) as v(id uuid)`,
-        [json(rows), `sync:${containerId}`, containerId, key.userId],
+        [json(rows), `sync:${containerId}`, containerId, ownerId],
       );
       await c.query(
         `update inbox_events set state = 'processed', processed_at = now(), locked_until = null,
@@ -421,8 +342,7 @@ async function main(): Promise<void> {
   );
   await db.end();
   await linear.close();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.end();
+  await bench.drop();
 
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
   const r = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
