@@ -1,6 +1,6 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { AppError } from './errors.ts';
 
@@ -26,6 +26,8 @@ declare module 'fastify' {
 export async function registerRateLimiting(app: FastifyInstance, config: Config): Promise<void> {
   let redis: Redis | null = null;
   if (config.REDIS_URL) {
+    // Loaded only when configured: a process without Redis never pays for the client.
+    const { Redis } = await import('ioredis');
     redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
       connectTimeout: 2_000,
