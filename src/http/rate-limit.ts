@@ -2,6 +2,7 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import { onCloseStep } from '../lifecycle.ts';
 import { AppError } from './errors.ts';
 
 declare module 'fastify' {
@@ -54,9 +55,10 @@ export async function registerRateLimiting(app: FastifyInstance, config: Config)
     skipOnError: true,
     ...(redis ? { redis, nameSpace: 'monoid:rl:' } : {}),
   });
-  app.addHook('onClose', async () => {
-    if (redis) await redis.quit().catch(() => undefined);
-  });
+  if (redis) {
+    const client = redis;
+    onCloseStep(app, 'rate-limit Redis', () => client.quit().catch(() => undefined));
+  }
 }
 
 /** The client address a per-address limit counts (IPv6 grouped by /64, as the plugin does). */
