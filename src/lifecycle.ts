@@ -20,10 +20,12 @@ export function onCloseStep(
 ): void {
   const run = async () => {
     app.closingSteps.add(name);
+    const started = performance.now();
     try {
       await step();
     } finally {
       app.closingSteps.delete(name);
+      app.log.debug({ step: name, ms: Math.round(performance.now() - started) }, 'closed');
     }
   };
   if (hook === 'preClose') app.addHook('preClose', run);
