@@ -1,7 +1,7 @@
 /**
- * Start-up time and memory of the compiled server (`dist/server.js`, run `npm run build`
- * first), on both back ends, against a baseline measured in the same run: bare Fastify started
- * by `node -e` (one route, no database). For each back end: a cold start (embedded: a fresh
+ * Start-up time and memory of the compiled server (`dist/server.js`, built by this script when
+ * a source is newer), on both back ends, against a baseline measured in the same run: bare
+ * Fastify started by `node -e` (one route, no database). For each back end: a cold start (embedded: a fresh
  * DATA_DIR, the database created and migrated; Postgres: a fresh database, migrated) and
  * warm starts (the same data again, median of `BENCH_WARM_RUNS`, default 3). Per start:
  * - ready: spawn → first 200 from /readyz (wall clock, moved by the machine's load),
@@ -10,13 +10,12 @@
  * - peak RSS: the high-water mark (VmHWM) after a short burst over /healthz, /readyz,
  *   /openapi.json, /docs/ (loads the reference page) and /api/v1/me.
  *
- *   npm run build
  *   flock /tmp/monoid-bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     npx tsx bench/startup.ts
  *
  * Without DATABASE_URL only the embedded back end runs. Prints a Markdown table and `uptime`.
  */
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +106,7 @@ const warm = async (name: string, run: () => Promise<Start>) => {
   });
 };
 
+execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
 const server = ['dist/server.js'];
 const burst = ['/healthz', '/readyz', '/openapi.json', '/docs/', '/api/v1/me'];
 const secrets = { ENCRYPTION_KEY: randomBytes(32).toString('base64') };

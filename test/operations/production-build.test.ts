@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 async function startCompiled(env: Record<string, string>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'monoid-prod-data-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: installDir,
@@ -48,6 +50,7 @@ async function startCompiled(env: Record<string, string>) {
       LOG_LEVEL: 'info',
       SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: dataDir,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +63,7 @@ async function startCompiled(env: Record<string, string>) {
     output += String(d);
   });
   const exited = exitOf(child);
+  void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
   const baseUrl = `http://127.0.0.1:${port}`;
   let ready = false;
   for (let i = 0; i < 1200 && !ready && child.exitCode === null; i++) {
@@ -70,7 +74,7 @@ async function startCompiled(env: Record<string, string>) {
     if (!ready) await new Promise((r) => setTimeout(r, 100));
   }
   if (!ready) child.kill('SIGKILL');
-  return { child, exited, baseUrl, ready, output: () => output };
+  return { child, exited, port, baseUrl, ready, output: () => output };
 }
 
 async function startAndStop(env: Record<string, string>) {
@@ -129,5 +133,61 @@ describe('the production artefact (compiled, production dependencies only)', () 
     } finally {
       await db.destroy();
     }
+  }, 180_000);
+
+  /** A request whose body never finishes keeps the HTTP server from closing. */
+  function stuckRequest(port: number) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /webhooks/linear HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+    );
+    return socket;
+  }
+
+  it('past SHUTDOWN_TIMEOUT_MS exits 1 with a line naming what was still open', async () => {
+    const server = await startCompiled({
+      SHUTDOWN_TIMEOUT_MS: '1500',
+      HTTP_REQUEST_TIMEOUT_MS: '120000',
+    });
+    expect(server.ready, server.output()).toBe(true);
+    const socket = stuckRequest(server.port);
+    await new Promise((r) => setTimeout(r, 300));
+    server.child.kill('SIGTERM');
+    const code = await Promise.race([
+      server.exited,
+      new Promise<'hang'>((r) => setTimeout(() => r('hang'), 30_000)),
+    ]);
+    socket.destroy();
+    if (code === 'hang') server.child.kill('SIGKILL');
+    expect(code, server.output()).toBe(1);
+    const line = server
+      .output()
+      .split('\n')
+      .find((l) => l.includes('did not finish'));
+    expect(line, server.output()).toBeDefined();
+    expect(JSON.parse(line ?? '{}').openHandles).toContain('TCPSocketWrap');
+  }, 180_000);
+
+  it('a second signal during shutdown exits at once', async () => {
+    const server = await startCompiled({
+      SHUTDOWN_TIMEOUT_MS: '120000',
+      HTTP_REQUEST_TIMEOUT_MS: '120000',
+    });
+    expect(server.ready, server.output()).toBe(true);
+    const socket = stuckRequest(server.port);
+    await new Promise((r) => setTimeout(r, 300));
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.child.exitCode, 'still shutting down after the first signal').toBeNull();
+    server.child.kill('SIGTERM');
+    const code = await Promise.race([
+      server.exited,
+      new Promise<'hang'>((r) => setTimeout(() => r('hang'), 30_000)),
+    ]);
+    socket.destroy();
+    if (code === 'hang') server.child.kill('SIGKILL');
+    expect(code, server.output()).toBe(1);
+    expect(server.output()).toContain('second signal during shutdown');
   }, 180_000);
 });
