@@ -51,6 +51,15 @@ export function loggableError(
   };
 }
 
+const censored = new Set<string>(redactedHeaders);
+
+function censorHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers))
+    copy[name] = censored.has(name.toLowerCase()) ? '[Redacted]' : value;
+  return copy;
+}
+
 type PrettyFactory = (options: Record<string, unknown>) => Writable;
 
 /**
@@ -83,16 +92,9 @@ export function loggerOptions(
     level: config.LOG_LEVEL,
     ...(destination ? { stream: destination } : {}),
     redact: {
-      paths: [
-        ...redactedHeaders.map((h) => `req.headers["${h}"]`),
-        ...redactedHeaders.map((h) => `res.headers["${h}"]`),
-        'key',
-        '*.key',
-        'token',
-        '*.token',
-        'secret',
-        '*.secret',
-      ],
+      // Credential headers are censored by the `req` serializer (a copy, per line), not by a
+      // redaction path each: paths are evaluated on every line, and request lines are the most.
+      paths: ['key', '*.key', 'token', '*.token', 'secret', '*.secret'],
       censor: '[Redacted]',
     },
     serializers: {
@@ -108,7 +110,7 @@ export function loggerOptions(
           method: request.method,
           url: redactUrl(request.url),
           remoteAddress: request.ip,
-          headers: request.headers,
+          headers: censorHeaders(request.headers),
         };
       },
     },
