@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
@@ -147,7 +147,15 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   } else {
     const dir = join(dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
+    const fresh = !existsSync(join(dir, 'PG_VERSION'));
     client = new PGlite(dir, settings);
+    if (fresh) {
+      // Creating the cluster (initdb, in WebAssembly) leaves ~450 MB of heap behind that is
+      // never given back; opening the new cluster again in a fresh engine releases it.
+      await client.waitReady;
+      await client.close();
+      client = new PGlite(dir, settings);
+    }
   }
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Db;
