@@ -247,6 +247,48 @@ export async function listRuns(
     .offset(input.offset);
 }
 
+/**
+ * One outgoing push of the two-way sync (a provider call, or its failure), recorded in run
+ * history next to the incoming events; it has no inbox event.
+ */
+export async function recordOutgoingRun(
+  db: Executor,
+  input: {
+    provider: ProviderId;
+    taskId: string;
+    containerId: string;
+    organisationId: string | null;
+    userId: string | null;
+    status: 'succeeded' | 'failed' | 'dead';
+    fields: readonly string[];
+    error: string | null;
+    attempts: number;
+  },
+): Promise<void> {
+  await db.insert(automationRuns).values({
+    inboxEventId: null,
+    targetKey: `${input.provider}:push:${input.taskId}`,
+    kind: 'sync',
+    direction: 'outgoing',
+    containerId: input.containerId,
+    organisationId: input.organisationId,
+    userId: input.organisationId ? null : input.userId,
+    status: input.status,
+    matched: true,
+    effects: [
+      {
+        action: `push_${input.provider}`,
+        itemType: 'task',
+        itemId: input.taskId,
+        change: input.status === 'succeeded' ? 'updated' : 'not_updated',
+        detail: input.fields.join(', '),
+      },
+    ],
+    error: input.error,
+    attempts: input.attempts,
+  });
+}
+
 // ------------------------------------------------------------------ external items
 
 export interface ExternalItemKey {
