@@ -296,7 +296,7 @@ export async function buildApp(
   });
   app.decorate('retention', retention);
   app.addHook('onReady', async () => retention.start());
-  app.addHook('preClose', async () => retention.stop());
+  onCloseStep(app, 'inbox retention', () => retention.stop(), 'preClose');
   // Deliveries received by this process wake its own worker at once, after their commit;
   // NOTIFY (coalesced) is for the other processes.
   const stopWaking = intake.onInboxEvents(() => app.inboxWorker.wake());
