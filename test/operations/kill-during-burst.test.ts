@@ -1,11 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../automations/fixtures.ts';
-import { type Harness, LINEAR_KEY, startHarness } from '../automations/harness.ts';
-import { clerkEnv } from '../helpers/clerk.ts';
-import { createTestDatabase, type TestDatabase, testPostgresUrl } from '../helpers/database.ts';
-import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
+import { type Harness, startProcessHarness } from '../automations/harness.ts';
+import { testPostgresUrl } from '../helpers/database.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
@@ -15,34 +13,22 @@ import { type ServerProcess, startServerProcess } from '../helpers/server-proces
  * stored.
  */
 describe.runIf(testPostgresUrl())('a server killed with SIGKILL mid-burst', () => {
-  let db: TestDatabase;
-  let linear: FakeLinear;
+  let close: (() => Promise<void>) | undefined;
   let h: Harness;
   let env: Record<string, string>;
   let server: ServerProcess | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
-    const encryptionKey = randomBytes(32).toString('base64');
-    h = await startHarness({ db, linear, env: { ENCRYPTION_KEY: encryptionKey } });
-    env = {
-      DATABASE_URL: db.url ?? '',
-      ENCRYPTION_KEY: encryptionKey,
-      ...(clerkEnv() as Record<string, string>),
-      ...linear.env(),
-      PUBLIC_BASE_URL: 'https://monoid.example',
-      AUTOMATION_WORKER_ENABLED: 'true',
+    ({ h, env, close } = await startProcessHarness({
       AUTOMATION_POLL_MS: '200',
       // A short lease: events claimed by the killed process are taken over quickly.
       AUTOMATION_LEASE_MS: '2000',
-    };
+    }));
   }, 120_000);
 
   afterAll(async () => {
     server?.kill('SIGKILL');
-    await h?.close();
-    await db?.destroy();
+    await close?.();
   }, 60_000);
 
   it('loses nothing it acknowledged and does nothing twice', async () => {
