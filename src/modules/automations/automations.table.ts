@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { timestampColumns } from '../../db/columns.ts';
 import { organisations, users } from '../identity/identity.table.ts';
 import { inboxEvents } from '../inbox/inbox.table.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
@@ -41,8 +42,7 @@ export const automations = pgTable(
     createdByUserId: uuid('created_by_user_id').references(() => users.id, {
       onDelete: 'set null',
     }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestampColumns(),
   },
   (t) => [
     check('automations_one_workspace', sql`(${t.organisationId} is null) <> (${t.userId} is null)`),
@@ -84,8 +84,7 @@ export const automationRuns = pgTable(
     warnings: jsonb('warnings').notNull().default([]),
     error: text('error'),
     attempts: integer('attempts').notNull().default(1),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestampColumns(),
   },
   (t) => [
     uniqueIndex('automation_runs_event_target_key').on(t.inboxEventId, t.targetKey),
@@ -120,8 +119,7 @@ export const externalItems = pgTable(
      */
     pushedVersionAt: bigint('pushed_version_at', { mode: 'number' }),
     removedAt: timestamp('removed_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestampColumns(),
   },
   (t) => [
     uniqueIndex('automation_external_items_key').on(

@@ -40,45 +40,6 @@ export interface WebhookAck {
   duplicate: boolean;
 }
 
-type Json = Record<string, unknown>;
-
-/** The first value of a header, or undefined when absent or empty. */
-export function header(headers: RequestHeaders, name: string): string | undefined {
-  const value = headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first && first.length > 0 ? first : undefined;
-}
-
-export function stringField(value: unknown, maxLength = 200): string | null {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxLength ? value : null;
-}
-
-export function isoTime(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
-}
-
-export function objectField(value: unknown): Json | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Json)
-    : undefined;
-}
-
-/**
- * The verified body as text for the jsonb column. Postgres' jsonb cannot hold U+0000, which
- * JSON allows (`\u0000`); such a body would fail the insert and be lost after the provider's
- * retries. Only then is the payload re-serialised, with NULs removed from strings; the
- * signature was already checked over the original bytes.
- */
-export function storablePayloadJson(raw: Buffer): string {
-  const text = raw.toString('utf8');
-  if (!text.includes('\\u0000')) return text;
-  return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
-    typeof value === 'string' ? value.replaceAll('\u0000', '') : value,
-  );
-}
-
 /**
  * The one intake path: the provider's verifier checks the delivery over its raw bytes, and
  * the verified events are committed to the inbox before the route answers 200 (concurrent

@@ -1,14 +1,6 @@
 import { sql } from 'drizzle-orm';
-import {
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { leaseColumns } from '../../db/columns.ts';
 import { integrationConnections, type ProviderId } from '../integrations/integrations.table.ts';
 
 /**
@@ -55,11 +47,7 @@ export const inboxEvents = pgTable(
     payload: jsonb('payload').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
     state: text('state', { enum: inboxStates }).notNull().default('pending'),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
-    lockedBy: text('locked_by'),
-    lastError: text('last_error'),
+    ...leaseColumns(),
     processedAt: timestamp('processed_at', { withTimezone: true }),
   },
   (t) => [

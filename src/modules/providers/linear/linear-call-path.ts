@@ -1,13 +1,10 @@
 import { LinearClient, parseLinearError } from '@linear/sdk';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../../../config.ts';
-import type { Db } from '../../../db/database.ts';
-import type { SecretBox } from '../../integrations/secret-box.ts';
 import type { Clock } from '../budget/clock.ts';
 import { type BudgetStore, takeTurn } from '../budget/provider-budget.ts';
 import { observeResponses } from '../budget/response-observer.ts';
-import { OAuthGrantRefused } from '../tokens/oauth-grant.ts';
-import { type CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
+import type { CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
+import { type CallPathInput, tokenRefresherFor } from '../tokens/token-refresher-for.ts';
 import { refreshLinearToken } from './linear-tokens.ts';
 
 /**
@@ -229,39 +226,15 @@ export class LinearCallPath {
 }
 
 /** The Linear call path of an app: token refresher (refresh grant) and shared budget. */
-export function createLinearCallPath(input: {
-  db: Db;
-  box: SecretBox;
-  config: Config;
-  log: FastifyBaseLogger;
-  clock: Clock;
-  budget: BudgetStore;
-  onReauthorizationRequired?: (connectionId: string, reason: string) => void;
-}): LinearCallPath {
+export function createLinearCallPath(input: CallPathInput): LinearCallPath {
   const { config } = input;
-  const tokens = new TokenRefresher(
-    {
-      db: input.db,
-      box: input.box,
-      clock: input.clock,
-      log: input.log,
-      marginMs: config.PROVIDER_TOKEN_REFRESH_MARGIN_MS,
-    },
-    'linear',
-    async (refreshToken) => {
-      if (!config.LINEAR_CLIENT_ID || !config.LINEAR_CLIENT_SECRET)
-        throw new OAuthGrantRefused('Linear', 'oauth_not_configured', null);
-      return refreshLinearToken(
-        {
-          tokenUrl: config.LINEAR_OAUTH_TOKEN_URL,
-          clientId: config.LINEAR_CLIENT_ID,
-          clientSecret: config.LINEAR_CLIENT_SECRET,
-        },
-        refreshToken,
-      );
-    },
-    input.onReauthorizationRequired,
-  );
+  const tokens = tokenRefresherFor(input, {
+    id: 'linear',
+    displayName: 'Linear',
+    credentials: { clientId: config.LINEAR_CLIENT_ID, clientSecret: config.LINEAR_CLIENT_SECRET },
+    refresh: (credentials, refreshToken) =>
+      refreshLinearToken({ tokenUrl: config.LINEAR_OAUTH_TOKEN_URL, ...credentials }, refreshToken),
+  });
   return new LinearCallPath({
     apiUrl: config.LINEAR_API_URL,
     tokens,

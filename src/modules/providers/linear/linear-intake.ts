@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../../db/database.ts';
-import { parseJsonObject } from '../../../http/raw-body.ts';
+import * as read from '../../inbox/delivery-read.ts';
 import { webhookBadRequest, webhookUnauthorized } from '../../inbox/inbox.errors.ts';
-import {
-  header,
-  isoTime,
-  objectField,
-  storablePayloadJson,
-  stringField,
-  type VerifiedDelivery,
-  type WebhookDelivery,
-  type WebhookVerifier,
+import type {
+  VerifiedDelivery,
+  WebhookDelivery,
+  WebhookVerifier,
 } from '../../inbox/inbox-intake.ts';
 import { TtlCache } from '../../inbox/ttl-cache.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
@@ -34,7 +29,7 @@ interface ResolvedLinearWebhook {
  * Without `createdAt` the signed bytes themselves are the key.
  */
 export function linearDedupeKey(payload: Record<string, unknown>, body: Buffer): string {
-  const data = objectField(payload.data);
+  const data = read.object(payload.data);
   const parts = [
     payload.webhookId,
     payload.type,
@@ -89,11 +84,10 @@ export class LinearWebhookVerifier implements WebhookVerifier {
   }
 
   async verify(input: WebhookDelivery): Promise<VerifiedDelivery> {
-    const payload = parseJsonObject(input.body);
-    if (!payload) throw webhookBadRequest('The body is not a JSON object.');
-    const signature = header(input.headers, 'linear-signature');
+    const payload = read.jsonBody(input.body);
+    const signature = read.header(input.headers, 'linear-signature');
     if (!signature) throw webhookUnauthorized('Missing Linear-Signature header.');
-    const webhookId = stringField(payload.webhookId);
+    const webhookId = read.string(payload.webhookId);
     const webhook = webhookId ? await this.#resolve(webhookId) : undefined;
     if (!webhook) throw webhookUnauthorized('Unknown webhook.');
     if (!verifyLinearSignature({ body: input.body, signature, secret: webhook.secret }))
@@ -105,13 +99,13 @@ export class LinearWebhookVerifier implements WebhookVerifier {
           ? 'Missing webhookTimestamp.'
           : 'webhookTimestamp is more than 60 seconds from now.',
       );
-    const deliveryId = stringField(header(input.headers, 'linear-delivery'));
+    const deliveryId = read.string(read.header(input.headers, 'linear-delivery'));
     if (!deliveryId) throw webhookBadRequest('Missing Linear-Delivery header.');
-    const type = stringField(payload.type, 100);
-    const action = stringField(payload.action, 100);
+    const type = read.string(payload.type, 100);
+    const action = read.string(payload.action, 100);
     if (!type || !action) throw webhookBadRequest('The payload has no type or action.');
-    const data = objectField(payload.data);
-    const team = objectField(data?.team);
+    const data = read.object(payload.data);
+    const team = read.object(data?.team);
     return {
       kind: 'events',
       events: [
@@ -122,10 +116,10 @@ export class LinearWebhookVerifier implements WebhookVerifier {
           connectionId: webhook.connectionId,
           eventType: `${type}.${action}`,
           entityType: type,
-          entityId: stringField(data?.id),
-          teamId: stringField(data?.teamId) ?? stringField(team?.id) ?? webhook.teamId,
-          occurredAt: isoTime(payload.createdAt),
-          payloadJson: storablePayloadJson(input.body),
+          entityId: read.string(data?.id),
+          teamId: read.string(data?.teamId) ?? read.string(team?.id) ?? webhook.teamId,
+          occurredAt: read.isoTime(payload.createdAt),
+          payloadJson: read.storablePayload(input.body),
         },
       ],
     };

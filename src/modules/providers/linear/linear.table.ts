@@ -9,6 +9,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { leaseColumns, timestampColumns } from '../../../db/columns.ts';
 import { containers } from '../../containers/containers.table.ts';
 import { users } from '../../identity/identity.table.ts';
 import { integrationConnections } from '../../integrations/integrations.table.ts';
@@ -37,8 +38,7 @@ export const linearWebhookRegistrations = pgTable(
     status: text('status', { enum: linearWebhookStatuses }).notNull().default('missing'),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestampColumns(),
   },
   (t) => [
     uniqueIndex('linear_webhook_registrations_conn_team_key').on(t.connectionId, t.teamId),
@@ -126,15 +126,10 @@ export const linearBackfills = pgTable(
     cursor: text('cursor'),
     pages: integer('pages').notNull().default(0),
     items: integer('items').notNull().default(0),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
-    lockedBy: text('locked_by'),
-    lastError: text('last_error'),
+    ...leaseColumns(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestampColumns(),
   },
   (t) => [uniqueIndex('linear_backfills_link_key').on(t.linkId)],
 );
@@ -161,11 +156,7 @@ export const linearSyncOutbox = pgTable(
     state: text('state', { enum: ['pending', 'failed'] })
       .notNull()
       .default('pending'),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
-    lockedBy: text('locked_by'),
-    lastError: text('last_error'),
+    ...leaseColumns(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

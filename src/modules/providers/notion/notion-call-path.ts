@@ -1,12 +1,10 @@
 import { Client } from '@notionhq/client';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../../../config.ts';
-import type { Db } from '../../../db/database.ts';
-import type { SecretBox } from '../../integrations/secret-box.ts';
 import type { Clock } from '../budget/clock.ts';
 import { type BudgetStore, takeTurn } from '../budget/provider-budget.ts';
 import { OAuthEndpointFailed, OAuthGrantRefused, type OAuthTokens } from '../tokens/oauth-grant.ts';
-import { type CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
+import type { CurrentToken, TokenRefresher } from '../tokens/token-refresher.ts';
+import { type CallPathInput, tokenRefresherFor } from '../tokens/token-refresher-for.ts';
 import { requestNotionToken } from './notion-api.ts';
 
 type NotionFetch = NonNullable<ConstructorParameters<typeof Client>[0]>['fetch'];
@@ -108,37 +106,15 @@ export async function refreshNotionToken(input: {
 }
 
 /** The Notion call path of an app. */
-export function createNotionCallPath(input: {
-  db: Db;
-  box: SecretBox;
-  config: Config;
-  log: FastifyBaseLogger;
-  clock: Clock;
-  budget: BudgetStore;
-  onReauthorizationRequired?: (connectionId: string, reason: string) => void;
-}): NotionCallPath {
+export function createNotionCallPath(input: CallPathInput): NotionCallPath {
   const { config } = input;
-  const tokens = new TokenRefresher(
-    {
-      db: input.db,
-      box: input.box,
-      clock: input.clock,
-      log: input.log,
-      marginMs: config.PROVIDER_TOKEN_REFRESH_MARGIN_MS,
-    },
-    'notion',
-    async (refreshToken) => {
-      if (!config.NOTION_CLIENT_ID || !config.NOTION_CLIENT_SECRET)
-        throw new OAuthGrantRefused('Notion', 'oauth_not_configured', null);
-      return refreshNotionToken({
-        baseUrl: config.NOTION_API_URL,
-        clientId: config.NOTION_CLIENT_ID,
-        clientSecret: config.NOTION_CLIENT_SECRET,
-        refreshToken,
-      });
-    },
-    input.onReauthorizationRequired,
-  );
+  const tokens = tokenRefresherFor(input, {
+    id: 'notion',
+    displayName: 'Notion',
+    credentials: { clientId: config.NOTION_CLIENT_ID, clientSecret: config.NOTION_CLIENT_SECRET },
+    refresh: (credentials, refreshToken) =>
+      refreshNotionToken({ baseUrl: config.NOTION_API_URL, ...credentials, refreshToken }),
+  });
   return new NotionCallPath({
     baseUrl: config.NOTION_API_URL,
     tokens,

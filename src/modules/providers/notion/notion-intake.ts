@@ -2,18 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../../../db/database.ts';
 import { conflict } from '../../../http/errors.ts';
-import { parseJsonObject } from '../../../http/raw-body.ts';
 import { safeEqual } from '../../../http/safe-equal.ts';
+import * as read from '../../inbox/delivery-read.ts';
 import { webhookBadRequest, webhookUnauthorized } from '../../inbox/inbox.errors.ts';
-import {
-  header,
-  isoTime,
-  objectField,
-  storablePayloadJson,
-  stringField,
-  type VerifiedDelivery,
-  type WebhookDelivery,
-  type WebhookVerifier,
+import type {
+  VerifiedDelivery,
+  WebhookDelivery,
+  WebhookVerifier,
 } from '../../inbox/inbox-intake.ts';
 import { TtlCache } from '../../inbox/ttl-cache.ts';
 import {
@@ -90,12 +85,11 @@ export class NotionWebhookVerifier implements WebhookVerifier {
    * the workspace's admins, who confirm it; it never replaces a confirmed token.
    */
   async verify(input: WebhookDelivery): Promise<VerifiedDelivery> {
-    const payload = parseJsonObject(input.body);
-    if (!payload) throw webhookBadRequest('The body is not a JSON object.');
+    const payload = read.jsonBody(input.body);
     const connectionId = input.query.connection;
 
     if (typeof payload.verification_token === 'string' && payload.type === undefined) {
-      const token = stringField(payload.verification_token, 500);
+      const token = read.string(payload.verification_token, 500);
       if (!token) throw webhookBadRequest('Malformed verification_token.');
       const connection = connectionId ? await findConnectionById(this.db, connectionId) : undefined;
       if (connection?.provider !== NOTION)
@@ -124,11 +118,11 @@ export class NotionWebhookVerifier implements WebhookVerifier {
       return { kind: 'handshake' };
     }
 
-    const signature = header(input.headers, 'x-notion-signature');
+    const signature = read.header(input.headers, 'x-notion-signature');
     if (!signature) throw webhookUnauthorized('Missing X-Notion-Signature header.');
-    const workspaceId = stringField(payload.workspace_id);
-    const eventId = stringField(payload.id);
-    const type = stringField(payload.type, 100);
+    const workspaceId = read.string(payload.workspace_id);
+    const eventId = read.string(payload.id);
+    const type = read.string(payload.type, 100);
     if (!workspaceId || !eventId || !type)
       throw webhookBadRequest('The payload has no id, type or workspace_id.');
     let targets = await this.#resolve(workspaceId);
@@ -143,14 +137,14 @@ export class NotionWebhookVerifier implements WebhookVerifier {
     if (verified.length === 0) throw webhookUnauthorized('Invalid signature.');
     // Signed, but possibly captured long ago: an event older than the window is refused, and
     // within it the event id deduplicates (inbox rows outlive the window, see retention).
-    const occurredAt = isoTime(payload.timestamp);
+    const occurredAt = read.isoTime(payload.timestamp);
     if (!occurredAt) throw webhookBadRequest('The event has no valid timestamp.');
     if (Date.parse(occurredAt) < this.now() - this.maxAgeMs)
       throw webhookUnauthorized(
         `The event is older than ${this.maxAgeMs / 3_600_000} hours; it is not accepted.`,
       );
-    const entity = objectField(payload.entity);
-    const payloadJson = storablePayloadJson(input.body);
+    const entity = read.object(payload.entity);
+    const payloadJson = read.storablePayload(input.body);
     return {
       kind: 'events',
       events: verified.map((t) => ({
@@ -159,8 +153,8 @@ export class NotionWebhookVerifier implements WebhookVerifier {
         dedupeKey: eventId,
         connectionId: t.connectionId,
         eventType: type,
-        entityType: stringField(entity?.type, 100),
-        entityId: stringField(entity?.id),
+        entityType: read.string(entity?.type, 100),
+        entityId: read.string(entity?.id),
         teamId: null,
         occurredAt,
         payloadJson,
