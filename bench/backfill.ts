@@ -15,6 +15,7 @@
  */
 import { loadavg } from 'node:os';
 import { count, eq } from 'drizzle-orm';
+import pg from 'pg';
 import { externalLinks, linearBackfills } from '../src/db/schema.ts';
 import { BACKFILL_ISSUES_QUERY } from '../src/modules/providers/linear/linear-backfill.ts';
 import { backfillIssueNode, cursorPage } from '../test/automations/fixtures.ts';
@@ -25,6 +26,15 @@ const LATENCY_MS = Number(process.env.BENCH_PAGE_LATENCY_MS ?? 100);
 const TARGET_S = 30;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Every statement sent by any pooled client (inside transactions too), to report statements
+// per issue: what the import costs apart from Linear's latency.
+let statements = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 
 async function main(): Promise<void> {
   const h = await startHarness({});
@@ -56,8 +66,10 @@ async function main(): Promise<void> {
 
   const loadBefore = loadavg()[0] ?? 0;
   const started = performance.now();
+  const statementsBefore = statements;
   await h.t.app.providers.linear.backfill.runOnce();
   const importSeconds = (performance.now() - started) / 1000;
+  const importStatements = statements - statementsBefore;
   const loadAfter = loadavg()[0] ?? 0;
   const calls = [...h.linear.callsOf('MonoidBackfillIssues')];
   const pageSizes = calls.map((c) => Number(c.variables.first));
@@ -121,6 +133,8 @@ async function main(): Promise<void> {
     importSeconds,
     itemsPerSecond: ISSUES / importSeconds,
     pages: calls.length,
+    statementsPerIssue: importStatements / ISSUES,
+    commits: calls.length + 1,
     pageSizes: [...new Set(pageSizes)],
     fetchOnlySeconds: fetchSeconds,
     applyOnlySeconds: applySeconds,
