@@ -27,6 +27,7 @@ import { leakReportRoutes } from './modules/api-keys/leak-report.routes.ts';
 import { publicApiItemStore } from './modules/automations/automation.item-store.ts';
 import { automationsPlugin } from './modules/automations/automations.plugin.ts';
 import { automationSettingsRoutes } from './modules/automations/automations.routes.ts';
+import { pruneAutomationRuns } from './modules/automations/run-retention.repository.ts';
 import { findContainerRow } from './modules/containers/containers.repository.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { clerkWebhookRoutes } from './modules/identity/clerk-webhook.routes.ts';
@@ -35,11 +36,13 @@ import { identitySettingsRoutes } from './modules/identity/identity.routes.ts';
 import { sessionAuth } from './modules/identity/session-auth.plugin.ts';
 import {
   lastInboxEventAt,
+  pruneInboxEvents,
   readInboxStats,
   resumeConnectionEvents,
 } from './modules/inbox/inbox.repository.ts';
 import { InboxIntake } from './modules/inbox/inbox-intake.ts';
 import { inboxWebhookRoutes } from './modules/inbox/inbox-webhook.routes.ts';
+import { daysBefore, RetentionRunner } from './modules/inbox/retention.ts';
 import { integrationSettingsRoutes } from './modules/integrations/integration-settings.routes.ts';
 import { countConnectionsByStatus } from './modules/integrations/integrations.repository.ts';
 import { IntegrationsService, openSecretBox } from './modules/integrations/integrations.service.ts';
@@ -47,8 +50,9 @@ import { registerMetricsHooks } from './modules/metrics/metrics.hooks.ts';
 import { metricsRoutes } from './modules/metrics/metrics.routes.ts';
 import { createMetrics } from './modules/metrics/metrics.ts';
 import { observeProviderCalls } from './modules/metrics/provider-calls.ts';
+import { readTableSizes } from './modules/metrics/table-sizes.repository.ts';
 import { planningRoutes } from './modules/planning/planning.routes.ts';
-import { systemClock } from './modules/providers/budget/clock.ts';
+import { type Clock, systemClock } from './modules/providers/budget/clock.ts';
 import { createBudgetStore } from './modules/providers/budget/provider-budget.ts';
 import {
   createProviders,
@@ -68,6 +72,8 @@ declare module 'fastify' {
     providers: ProviderRegistry;
     /** The one webhook intake path into the inbox. */
     inboxIntake: InboxIntake;
+    /** Deletes old inbox events, runs and finished backfills (`runOnce` in tests). */
+    retention: RetentionRunner;
   }
 }
 
@@ -78,6 +84,8 @@ export interface AppOverrides {
   logStream?: Writable;
   /** Skip migrations (the caller ran them). Default: run them. */
   skipMigrations?: boolean;
+  /** Time for token expiries, budgets and retention windows (tests simulate days). */
+  clock?: Clock;
   /** Do not start providers' background work at start (the Linear reconciler; tests drive it). */
   skipReconciler?: boolean;
   /** Extra routes registered after the app's own (tests use this for a throwing route). */
@@ -183,6 +191,7 @@ export async function buildApp(
     },
   });
   // Provider call budgets, shared by every instance (Redis with REDIS_URL, else Postgres).
+  const clock = overrides.clock ?? systemClock;
   const budget = createBudgetStore({ db: database.db, redisUrl: config.REDIS_URL, log: app.log });
   app.addHook('onClose', async () => budget.close());
   const registry = createProviders({
@@ -191,7 +200,7 @@ export async function buildApp(
     log: app.log,
     box,
     budget,
-    clock: systemClock,
+    clock,
     connections: integrations.connections,
     store: publicApiItemStore,
     // Only a container of the connection's own workspace can be linked to a Linear team.
@@ -235,6 +244,12 @@ export async function buildApp(
         { provider: row.provider, status: row.status },
         row.count,
       );
+    app.metrics.tableRows.reset();
+    app.metrics.tableBytes.reset();
+    for (const size of await readTableSizes(database.db)) {
+      app.metrics.tableRows.set({ table: size.table }, size.rows);
+      app.metrics.tableBytes.set({ table: size.table }, size.bytes);
+    }
   });
 
   // The automation engine: its inbox worker starts once the app is ready (see the plugin).
@@ -246,6 +261,40 @@ export async function buildApp(
     listBackfills: async (connectionIds) =>
       (await Promise.all(registry.list.map((p) => p.listBackfills?.(connectionIds) ?? []))).flat(),
   });
+  const db = database.db;
+  const retention = new RetentionRunner({
+    db,
+    clock,
+    log: app.log,
+    batchSize: config.RETENTION_BATCH_SIZE,
+    pauseMs: config.RETENTION_PAUSE_MS,
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    leaseMs: 10 * 60_000,
+    onDeleted: (table, rows) => app.metrics.retentionDeleted.inc({ table }, rows),
+    targets: [
+      {
+        table: 'automation_runs',
+        deleteBatch: ({ now, limit }) =>
+          pruneAutomationRuns(db, {
+            before: daysBefore(now, config.AUTOMATION_RUN_RETENTION_DAYS),
+            limit,
+          }),
+      },
+      {
+        table: 'inbox_events',
+        deleteBatch: ({ now, limit }) =>
+          pruneInboxEvents(db, {
+            processedBefore: daysBefore(now, config.INBOX_RETENTION_PROCESSED_DAYS),
+            failedBefore: daysBefore(now, config.INBOX_RETENTION_FAILED_DAYS),
+            limit,
+          }),
+      },
+      ...registry.list.flatMap((p) => p.retention ?? []),
+    ],
+  });
+  app.decorate('retention', retention);
+  app.addHook('onReady', async () => retention.start());
+  app.addHook('preClose', async () => retention.stop());
   // Deliveries received by this process wake its own worker at once, after their commit;
   // NOTIFY (coalesced) is for the other processes.
   const stopWaking = intake.onInboxEvents(() => app.inboxWorker.wake());

@@ -108,6 +108,14 @@ export const configSchema = z.object({
       .optional(),
   ),
   AUTOMATION_BACKFILL_PAGE_SIZE: z.coerce.number().int().min(1).max(250).default(50),
+  // Retention (inbox events, runs, finished backfills): see docs/automations.md, "Retention".
+  INBOX_RETENTION_PROCESSED_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  INBOX_RETENTION_FAILED_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  AUTOMATION_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LINEAR_BACKFILL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  RETENTION_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   NOTION_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(100).default(3),
   NOTION_EVENT_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   // Provider token lifecycle and budgets (modules/providers): see docs/integrations.md.
@@ -249,6 +257,30 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Rules between variables, checked after each one parsed. */
+const consistentConfig = configSchema.superRefine((c, ctx) => {
+  // A Notion event id deduplicates only while its inbox row exists.
+  for (const name of ['INBOX_RETENTION_PROCESSED_DAYS', 'INBOX_RETENTION_FAILED_DAYS'] as const)
+    if (c[name] * 24 <= c.NOTION_EVENT_MAX_AGE_HOURS)
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message:
+          'must be longer than NOTION_EVENT_MAX_AGE_HOURS (events are deduplicated by their row)',
+      });
+  // Runs are deleted with their event: a longer window could not be honoured.
+  if (
+    c.AUTOMATION_RUN_RETENTION_DAYS >
+    Math.min(c.INBOX_RETENTION_PROCESSED_DAYS, c.INBOX_RETENTION_FAILED_DAYS)
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTOMATION_RUN_RETENTION_DAYS'],
+      message:
+        'must not exceed INBOX_RETENTION_PROCESSED_DAYS or INBOX_RETENTION_FAILED_DAYS (runs go with their event)',
+    });
+});
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -258,7 +290,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; throws a ConfigError that names every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = configSchema.safeParse(env);
+  const result = consistentConfig.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';

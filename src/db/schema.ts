@@ -13,6 +13,7 @@ export * from '../modules/external-links/external-links.table.ts';
 export * from '../modules/idempotency/idempotency.table.ts';
 export * from '../modules/identity/identity.table.ts';
 export * from '../modules/inbox/inbox.table.ts';
+export * from '../modules/inbox/job-leases.table.ts';
 export * from '../modules/integrations/integrations.table.ts';
 export * from '../modules/labels/labels.table.ts';
 export * from '../modules/projects/projects.table.ts';

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../../src/modules/providers/budget/clock.ts';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { signNotionBody } from '../../src/modules/providers/notion/notion-signature.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
@@ -43,6 +44,8 @@ export async function startHarness(
     link?: boolean;
     /** A fake already running (e.g. shared with server processes); closed with the harness. */
     linear?: FakeLinear;
+    /** The app's clock (token expiries, budgets, retention windows). */
+    clock?: Clock;
   } = {},
 ): Promise<Harness> {
   const linear = options.linear ?? (await startFakeLinear({ tokens: [LINEAR_KEY] }));
@@ -56,7 +59,7 @@ export async function startHarness(
       AUTOMATION_RETRY_MAX_MS: '1',
       ...options.env,
     },
-    overrides: { skipReconciler: true },
+    overrides: { skipReconciler: true, ...(options.clock ? { clock: options.clock } : {}) },
     ...(options.db ? { db: options.db } : {}),
   });
   const key = await createTestKey(t.app);

@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, lte, max, or, sql } from 'drizzle-orm';
+import { at, deleteBatch } from '../../db/batch-delete.ts';
 import type { Executor } from '../../db/database.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import { type InboxEventRow, inboxEvents } from './inbox.table.ts';
@@ -227,7 +228,7 @@ export interface InboxStats {
 }
 
 /**
- * Inbox depth for /metrics. Processed rows are never counted (they accumulate); the open
+ * Inbox depth for /metrics. Processed rows are never counted (there are many, until retention); the open
  * states are served by the partial indexes the claim query uses.
  */
 export async function readInboxStats(db: Executor): Promise<InboxStats> {
@@ -254,4 +255,22 @@ export async function readInboxStats(db: Executor): Promise<InboxStats> {
     byState,
     oldestPendingAgeSeconds: oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
   };
+}
+
+/**
+ * Retention of the inbox: processed events after `processedBefore` (their `processed_at`),
+ * dead-lettered ones whose last attempt (`next_attempt_at`) is before `failedBefore`. Pending
+ * and processing events are never deleted (a replayed dead letter is pending again). Deleting
+ * an event deletes its runs (cascade).
+ */
+export function pruneInboxEvents(
+  db: Executor,
+  input: { processedBefore: Date; failedBefore: Date; limit: number },
+): Promise<number> {
+  return deleteBatch(db, {
+    table: inboxEvents,
+    where: sql`(${inboxEvents.state} = 'processed' and ${inboxEvents.processedAt} < ${at(input.processedBefore)})
+      or (${inboxEvents.state} = 'failed' and ${inboxEvents.nextAttemptAt} < ${at(input.failedBefore)})`,
+    limit: input.limit,
+  });
 }

@@ -17,6 +17,10 @@ export interface Metrics {
   inboxOldestPendingAge: Gauge;
   /** Provider connections by status (`reauthorization_required` needs an admin), at scrape time. */
   integrationConnections: Gauge<'provider' | 'status'>;
+  /** Per table: estimated rows (planner statistics) and bytes on disk, at scrape time. */
+  tableRows: Gauge<'table'>;
+  tableBytes: Gauge<'table'>;
+  retentionDeleted: Counter<'table'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -78,6 +82,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'monoid_integration_connections',
       help: 'Provider connections by provider and status (active, error, reauthorization_required), read at scrape time',
       labelNames: ['provider', 'status'],
+      registers: [registry],
+    }),
+    tableRows: new Gauge({
+      name: 'monoid_table_rows_estimate',
+      help: 'Rows per table as the planner estimates them (pg_class.reltuples; 0 before the first analyze), read at scrape time',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    tableBytes: new Gauge({
+      name: 'monoid_table_size_bytes',
+      help: 'Bytes per table with its indexes and TOAST (pg_total_relation_size), read at scrape time',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'monoid_retention_deleted_rows_total',
+      help: 'Rows deleted by retention (inbox events, runs, finished backfills) by table',
+      labelNames: ['table'],
       registers: [registry],
     }),
   };

@@ -7,6 +7,7 @@ import type { EventSource } from '../automations/automation.sources.ts';
 import type { BackfillView } from '../automations/automations.service.ts';
 import type { BackgroundJob } from '../inbox/inbox.worker.ts';
 import type { WebhookVerifier } from '../inbox/inbox-intake.ts';
+import type { RetentionTarget } from '../inbox/retention.ts';
 import type { ConnectionsService } from '../integrations/connections.service.ts';
 import type { ConnectionProvider } from '../integrations/integration.provider.ts';
 import type { ConnectionFields } from '../integrations/integrations.schemas.ts';
@@ -22,7 +23,8 @@ import type { BudgetStore } from './budget/provider-budget.ts';
  * - `webhooks`: verify deliveries and handshakes (inbox);
  * - `events`: normalize events, trigger events and scopes, built-in sync (automations);
  * - `connections`: connect flows, the settings view and routes (integrations);
- * - optional: background jobs (backfills), webhook registration (start/stop), backfill views.
+ * - optional: background jobs (backfills), webhook registration (start/stop), backfill views,
+ *   retention of its own tables.
  */
 export interface Provider {
   id: string;
@@ -36,6 +38,8 @@ export interface Provider {
   ownActorIds: readonly string[];
   backgroundJobs: readonly BackgroundJob[];
   listBackfills?(connectionIds: readonly string[]): Promise<BackfillView[]>;
+  /** Its own tables' retention (finished backfills), run with the inbox's. */
+  retention?: readonly RetentionTarget[];
   /** Starts background work that is not an inbox job (a webhook reconciler). */
   start?(): void;
   stop?(): Promise<void>;

@@ -1,8 +1,12 @@
-import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { at, deleteBatch } from '../../../db/batch-delete.ts';
 import type { Executor } from '../../../db/database.ts';
 import { type LinearBackfillRow, linearBackfills, linearTeamLinks } from './linear.table.ts';
 
-/** Creates a pending backfill for every team link that has none yet (a new link). */
+/**
+ * Creates a pending backfill for every team link that has none yet and was never backfilled
+ * (a new link): a finished backfill deleted by retention leaves `backfilled_at` behind.
+ */
 export async function ensureBackfillsForLinks(db: Executor): Promise<number> {
   const rows = await db
     .insert(linearBackfills)
@@ -31,7 +35,10 @@ export async function ensureBackfillsForLinks(db: Executor): Promise<number> {
         })
         .from(linearTeamLinks)
         .where(
-          sql`not exists (select 1 from ${linearBackfills} b where b.link_id = ${linearTeamLinks.id})`,
+          and(
+            isNull(linearTeamLinks.backfilledAt),
+            sql`not exists (select 1 from ${linearBackfills} b where b.link_id = ${linearTeamLinks.id})`,
+          ),
         ),
     )
     .onConflictDoNothing()
@@ -103,7 +110,17 @@ export async function saveBackfillProgress(
     .where(eq(linearBackfills.id, input.id));
 }
 
+/** Marks the backfill done and its link backfilled (call in the page's transaction). */
 export async function finishBackfill(db: Executor, id: string): Promise<void> {
+  await db
+    .update(linearTeamLinks)
+    .set({ backfilledAt: sql`now()` })
+    .where(
+      eq(
+        linearTeamLinks.id,
+        sql`(select ${linearBackfills.linkId} from ${linearBackfills} where ${linearBackfills.id} = ${id})`,
+      ),
+    );
   await db
     .update(linearBackfills)
     .set({
@@ -175,4 +192,16 @@ export async function releaseBackfill(
 export async function findTeamLinkById(db: Executor, id: string) {
   const [row] = await db.select().from(linearTeamLinks).where(eq(linearTeamLinks.id, id));
   return row;
+}
+
+/** Retention: backfills that finished (`done`) before `before`; failed ones stay visible. */
+export function pruneFinishedBackfills(
+  db: Executor,
+  input: { before: Date; limit: number },
+): Promise<number> {
+  return deleteBatch(db, {
+    table: linearBackfills,
+    where: sql`${linearBackfills.status} = 'done' and ${linearBackfills.finishedAt} < ${at(input.before)}`,
+    limit: input.limit,
+  });
 }

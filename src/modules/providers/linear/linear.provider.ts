@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
+import { daysBefore, type RetentionTarget } from '../../inbox/retention.ts';
 import type { ConnectionsService } from '../../integrations/connections.service.ts';
 import type { ConnectionProvider } from '../../integrations/integration.provider.ts';
 import type { SecretBox } from '../../integrations/secret-box.ts';
@@ -9,7 +10,10 @@ import type { Clock } from '../budget/clock.ts';
 import type { BudgetStore } from '../budget/provider-budget.ts';
 import { LINEAR } from './linear.id.ts';
 import { linearConnectionFields } from './linear.schemas.ts';
-import { listBackfillsOfConnections } from './linear-backfill.repository.ts';
+import {
+  listBackfillsOfConnections,
+  pruneFinishedBackfills,
+} from './linear-backfill.repository.ts';
 import { LinearBackfillRunner } from './linear-backfill.ts';
 import { createLinearCallPath } from './linear-call-path.ts';
 import { LinearClients } from './linear-client.ts';
@@ -130,6 +134,16 @@ export const linearProvider = {
         settingsRoutes: linearSettingsRoutes(connect),
       } satisfies ConnectionProvider,
       backgroundJobs: [backfill, push],
+      retention: [
+        {
+          table: 'linear_backfills',
+          deleteBatch: ({ now, limit }) =>
+            pruneFinishedBackfills(db, {
+              before: daysBefore(now, config.LINEAR_BACKFILL_RETENTION_DAYS),
+              limit,
+            }),
+        } satisfies RetentionTarget,
+      ],
       async listBackfills(connectionIds: readonly string[]) {
         const rows = await listBackfillsOfConnections(db, connectionIds);
         return rows.map((b) => ({

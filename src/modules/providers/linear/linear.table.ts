@@ -90,6 +90,11 @@ export const linearTeamLinks = pgTable(
       .notNull()
       .default('from_provider'),
     syncReason: text('sync_reason'),
+    /**
+     * When the link's backfill finished: a link is backfilled once, even after retention
+     * deleted the finished backfill row.
+     */
+    backfilledAt: timestamp('backfilled_at', { withTimezone: true }),
     createdByUserId: uuid('created_by_user_id').references(() => users.id, {
       onDelete: 'set null',
     }),
