@@ -37,7 +37,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof query;
 
 async function main(): Promise<void> {
-  const h = await startHarness({});
+  const h = await startHarness({ link: false });
   const [team, otherTeam] = h.linear.teams;
   if (!team || !otherTeam) throw new Error('the fake has two teams');
   const types = ['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled'];
@@ -64,6 +64,42 @@ async function main(): Promise<void> {
     return { issues: pageOf(variables) };
   });
 
+  const db = h.t.app.database.db;
+  const linkedCount = async () =>
+    Number(
+      (
+        await db
+          .select({ n: count() })
+          .from(externalLinks)
+          .where(eq(externalLinks.provider, 'linear'))
+      )[0]?.n ?? 0,
+    );
+  const link = async (containerId: string, teamId: string) =>
+    h.t.app.providers.linear.connect.linkContainer({
+      workspace: { organisationId: null, userId: h.userId },
+      userId: h.userId,
+      containerId,
+      teamId,
+    });
+
+  // Baseline first (it also warms up the process): the same import into another container
+  // from a fake answering without latency.
+  latencyMs = 0;
+  const applyContainer = await h.t.app.inject({
+    method: 'POST',
+    url: '/api/v1/containers',
+    headers: h.auth,
+    payload: { name: 'Apply only' },
+  });
+  await link(applyContainer.json().data._id as string, otherTeam.id);
+  const applyStarted = performance.now();
+  await h.t.app.providers.linear.backfill.runOnce();
+  const applySeconds = (performance.now() - applyStarted) / 1000;
+  const applyOnlyLinked = await linkedCount();
+
+  latencyMs = LATENCY_MS;
+  h.linear.calls.length = 0;
+  await link(h.containerId, team.id);
   const loadBefore = loadavg()[0] ?? 0;
   const started = performance.now();
   const statementsBefore = statements;
@@ -74,15 +110,11 @@ async function main(): Promise<void> {
   const calls = [...h.linear.callsOf('MonoidBackfillIssues')];
   const pageSizes = calls.map((c) => Number(c.variables.first));
 
-  const db = h.t.app.database.db;
   const [backfill] = await db
     .select()
     .from(linearBackfills)
     .where(eq(linearBackfills.containerId, h.containerId));
-  const [links] = await db
-    .select({ n: count() })
-    .from(externalLinks)
-    .where(eq(externalLinks.provider, 'linear'));
+  const linked = (await linkedCount()) - applyOnlyLinked;
   const tasks = new Set<string>();
   for (let offset = 0; ; offset += 500) {
     const page = await h.tasks(`?containerId=${h.containerId}&limit=500&offset=${offset}`);
@@ -102,31 +134,9 @@ async function main(): Promise<void> {
   await client.client.rawRequest('query MonoidBackfillProjects { x }', { teamId: team.id });
   for (const call of calls) await client.client.rawRequest(BACKFILL_ISSUES_QUERY, call.variables);
   const fetchSeconds = (performance.now() - fetchStarted) / 1000;
-
-  // Baseline: the same import into another container from a fake without latency.
-  latencyMs = 0;
-  const applyContainer = await h.t.app.inject({
-    method: 'POST',
-    url: '/api/v1/containers',
-    headers: h.auth,
-    payload: { name: 'Apply only' },
-  });
-  await h.t.app.providers.linear.connect.linkContainer({
-    workspace: { organisationId: null, userId: h.userId },
-    userId: h.userId,
-    containerId: applyContainer.json().data._id as string,
-    teamId: otherTeam.id,
-  });
-  const applyStarted = performance.now();
-  await h.t.app.providers.linear.backfill.runOnce();
-  const applySeconds = (performance.now() - applyStarted) / 1000;
-  const [allLinks] = await db
-    .select({ n: count() })
-    .from(externalLinks)
-    .where(eq(externalLinks.provider, 'linear'));
   await h.close();
 
-  const exactlyOnce = tasks.size === ISSUES && Number(links?.n ?? 0) === ISSUES;
+  const exactlyOnce = tasks.size === ISSUES && linked === ISSUES;
   const result = {
     issues: ISSUES,
     pageLatencyMs: LATENCY_MS,
@@ -138,16 +148,17 @@ async function main(): Promise<void> {
     pageSizes: [...new Set(pageSizes)],
     fetchOnlySeconds: fetchSeconds,
     applyOnlySeconds: applySeconds,
-    applyOnlyLinked: Number(allLinks?.n ?? 0) - Number(links?.n ?? 0),
+    applyOnlyLinked,
     importOverFetchOnly: importSeconds / fetchSeconds,
     importOverApplyOnly: importSeconds / applySeconds,
     importOverSum: importSeconds / (fetchSeconds + applySeconds),
     status: backfill?.status,
     items: backfill?.items,
     tasks: tasks.size,
-    links: Number(links?.n ?? 0),
+    links: linked,
     exactlyOnce,
-    targetMet: importSeconds <= TARGET_S && exactlyOnce,
+    // The target is for a team of 10,000 issues.
+    targetMet: ISSUES >= 10_000 && importSeconds <= TARGET_S && exactlyOnce,
     loadBefore,
     loadAfter,
   };
