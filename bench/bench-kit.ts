@@ -129,9 +129,10 @@ export async function createMigratedBenchDatabase(
  */
 export function forkAppProcess(
   env: Record<string, string>,
+  execArgv: readonly string[] = [],
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(new URL('./automations.server.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -143,12 +144,27 @@ export function forkAppProcess(
   });
 }
 
-/** Asks a process of `forkAppProcess` to close; killed after 10 s. */
-export async function stopAppProcess(child: ChildProcess): Promise<void> {
+/** SQL a bench process sent, counted at its driver (bench/automations.server.ts). */
+export interface SqlCounts {
+  statements: number;
+  begins: number;
+  commits: number;
+}
+
+/**
+ * Asks a process of `forkAppProcess` to close; killed after 10 s. Resolves with the SQL it
+ * reported sending.
+ */
+export async function stopAppProcess(child: ChildProcess): Promise<SqlCounts | undefined> {
+  let counts: SqlCounts | undefined;
+  child.on('message', (m: { sql?: SqlCounts }) => {
+    if (m.sql) counts = m.sql;
+  });
   const exited = new Promise((r) => child.once('exit', r));
   child.send({ cmd: 'stop' });
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (child.exitCode === null) child.kill('SIGKILL');
+  return counts;
 }
 
 /**

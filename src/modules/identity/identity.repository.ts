@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import {
   type MembershipRow,
@@ -177,8 +177,21 @@ export async function findMemberIdByEmail(
   db: Executor,
   input: { organisationId: string; email: string },
 ): Promise<string | null> {
-  const [row] = await db
-    .select({ id: users.id })
+  const found = await findMemberIdsByEmails(db, {
+    organisationId: input.organisationId,
+    emails: [input.email],
+  });
+  return found.get(input.email.toLowerCase()) ?? null;
+}
+
+/** `findMemberIdByEmail` for several emails at once: lower-cased email → member id. */
+export async function findMemberIdsByEmails(
+  db: Executor,
+  input: { organisationId: string; emails: readonly string[] },
+): Promise<Map<string, string>> {
+  if (input.emails.length === 0) return new Map();
+  const rows = await db
+    .select({ id: users.id, email: sql<string>`lower(${users.email})` })
     .from(users)
     .innerJoin(memberships, eq(memberships.userId, users.id))
     .where(
@@ -186,9 +199,13 @@ export async function findMemberIdByEmail(
         eq(memberships.organisationId, input.organisationId),
         isNull(memberships.deletedAt),
         isNull(users.deletedAt),
-        sql`lower(${users.email}) = ${input.email.toLowerCase()}`,
+        inArray(
+          sql`lower(${users.email})`,
+          input.emails.map((e) => e.toLowerCase()),
+        ),
       ),
-    )
-    .limit(1);
-  return row?.id ?? null;
+    );
+  const found = new Map<string, string>();
+  for (const row of rows) if (!found.has(row.email)) found.set(row.email, row.id);
+  return found;
 }

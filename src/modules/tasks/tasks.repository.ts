@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { type PgColumn, unionAll } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
 import { preparedFor } from '../workspaces/prepared.ts';
@@ -145,6 +145,69 @@ export async function updateTaskRow(
 ): Promise<TaskRow | undefined> {
   const rows = await db.update(tasks).set(values).where(eq(tasks.id, id)).returning();
   return rows[0];
+}
+
+/** Rows by id, locked for the rest of the transaction (the engine's batched sync). */
+export async function findTaskRowsForUpdate(
+  db: Executor,
+  ids: readonly string[],
+): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(tasks)
+    .where(inArray(tasks.id, [...ids]))
+    .for('update');
+}
+
+/** Inserts already-resolved rows in one statement (the engine's batched sync). */
+export async function insertTaskRows(
+  db: Executor,
+  rows: ReadonlyArray<typeof tasks.$inferInsert>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insert(tasks).values([...rows]);
+}
+
+/** The fields a provider sync owns, written to many rows in one statement. */
+export type SyncedTaskColumns = Pick<
+  TaskRow,
+  | 'id'
+  | 'title'
+  | 'notes'
+  | 'bucket'
+  | 'doneAt'
+  | 'dueDate'
+  | 'projectId'
+  | 'assigneeId'
+  | 'updatedAt'
+>;
+
+export async function updateSyncedTaskRows(
+  db: Executor,
+  rows: readonly SyncedTaskColumns[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    notes: r.notes,
+    bucket: r.bucket,
+    done_at: r.doneAt,
+    due_date: r.dueDate,
+    project_id: r.projectId,
+    assignee_id: r.assigneeId,
+    updated_at: r.updatedAt,
+  }));
+  await db.execute(sql`
+    update tasks t set
+      title = v.title, notes = v.notes, bucket = v.bucket, done_at = v.done_at,
+      due_date = v.due_date, project_id = v.project_id, assignee_id = v.assignee_id,
+      updated_at = v.updated_at
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
+      id uuid, title text, notes text, bucket text, done_at bigint, due_date date,
+      project_id uuid, assignee_id uuid, updated_at bigint)
+    where t.id = v.id`);
 }
 
 export async function deleteTaskRow(db: Executor, id: string): Promise<void> {
