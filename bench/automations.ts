@@ -14,115 +14,52 @@
  * Needs Postgres (several processes share the inbox). Writes docs/benchmarks-automations.md
  * unless BENCH_NO_WRITE=1.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { runMigrations } from '../src/db/migrate.ts';
 import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
-import { createTestKey } from '../test/helpers/api-keys.ts';
 import { startFakeLinear } from '../test/helpers/fakes/linear-fake.ts';
+import {
+  atFixedRate,
+  benchPostgresUrl,
+  createMigratedBenchDatabase,
+  forkAppProcess,
+  quantile,
+  stopAppProcess,
+} from './bench-kit.ts';
+import { linearBenchEnv, linearBenchWorkspace } from './linear-bench-setup.ts';
 
-const baseUrl = process.env.DATABASE_URL;
-if (!baseUrl)
-  throw new Error('set DATABASE_URL (a Postgres server; the bench creates its own database)');
+const baseUrl = benchPostgresUrl();
 const RATES = (process.env.BENCH_RATES ?? '50,200').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 25);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 4000);
 const LINEAR_KEY = 'lin_api_bench_key';
 
-const quantile = (sorted: number[], q: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function forkProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(new URL('./automations.server.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { ready?: boolean; url?: string }) =>
-      resolve({ child, url: m.url ?? '' }),
-    );
-    child.once('exit', (code) => reject(new Error(`bench process exited (${code})`)));
-  });
-}
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send({ cmd: 'stop' });
-  await Promise.race([exited, sleep(10_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
 async function main(): Promise<void> {
-  const name = `monoid_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const u = new URL(baseUrl ?? '');
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const migrated = await openDatabase({ url });
-  await runMigrations(migrated);
-  await migrated.close();
+  const bench = await createMigratedBenchDatabase(baseUrl);
+  const url = bench.url;
 
   const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
   const empty = { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
   linear.handle('MonoidBackfillProjects', () => ({ team: { projects: empty } }));
   linear.handle('MonoidBackfillIssues', () => ({ issues: empty }));
   const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
-    DATABASE_POOL_SIZE: '12',
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    PUBLIC_BASE_URL: 'https://monoid.example',
-    API_RATE_LIMIT_PER_MINUTE: '10000000',
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: '10000000',
-    ADDRESS_RATE_LIMIT_PER_MINUTE: '10000000',
+    ...linearBenchEnv(url, linear),
     AUTOMATION_WORKER_CONCURRENCY: process.env.AUTOMATION_WORKER_CONCURRENCY ?? '8',
     AUTOMATION_BATCH_SIZE: process.env.AUTOMATION_BATCH_SIZE ?? '64',
-    AUTOMATION_POLL_MS: '1000',
-    ...linear.env(),
   };
 
-  // Setup through the real services: a user with an API key, a container linked to a team.
-  const setup = await buildApp(loadConfig({ ...env, AUTOMATION_WORKER_ENABLED: 'false' }), {
-    skipMigrations: true,
-    skipReconciler: true,
-  });
-  const key = await createTestKey(setup);
-  const auth = { authorization: `Bearer ${key.key}` };
-  const created = await setup.inject({
-    method: 'POST',
-    url: '/api/v1/containers',
-    headers: auth,
-    payload: { name: 'Bench' },
-  });
-  const containerId = created.json().data._id as string;
-  const workspace = { organisationId: null, userId: key.userId };
-  await setup.providers.linear.connect.connectApiKey({
-    workspace,
-    userId: key.userId,
-    apiKey: LINEAR_KEY,
-  });
-  const teamId = linear.teams[0]?.id ?? '';
-  await setup.providers.linear.connect.linkContainer({
-    workspace,
-    userId: key.userId,
+  const {
+    app: setup,
+    auth,
     containerId,
     teamId,
-  });
-  const hook = [...linear.webhooks.values()][0];
-  if (!hook?.secret) throw new Error('no webhook registered');
+    hook,
+  } = await linearBenchWorkspace(env, linear, LINEAR_KEY);
   await setup.close();
 
   const delivery = (issueId: string) => {
@@ -161,7 +98,7 @@ async function main(): Promise<void> {
 
   // ---- 1. latency at each rate, API + in-process worker in one server process.
   const latencyAt = async (RATE: number) => {
-    const server = await forkProcess({
+    const server = await forkAppProcess({
       ...env,
       BENCH_MODE: 'server',
       AUTOMATION_WORKER_ENABLED: 'true',
@@ -192,35 +129,26 @@ async function main(): Promise<void> {
       }
     })();
     const total = RATE * SECONDS;
-    const start = Date.now();
-    const inflight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / RATE;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
+    const sendSeconds = await atFixedRate(RATE, total, () => {
       const id = randomUUID();
       const { body, headers } = delivery(id);
       const t0 = Date.now();
       sentAt.set(id, t0);
-      inflight.push(
-        fetch(`${server.url}/webhooks/linear`, { method: 'POST', body, headers }).then(
-          async (res) => {
-            await res.arrayBuffer();
-            if (res.ok) acks.push(Date.now() - t0);
-            else failures += 1;
-          },
-          () => {
-            failures += 1;
-          },
-        ),
+      return fetch(`${server.url}/webhooks/linear`, { method: 'POST', body, headers }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          if (res.ok) acks.push(Date.now() - t0);
+          else failures += 1;
+        },
+        () => {
+          failures += 1;
+        },
       );
-    }
-    await Promise.all(inflight);
-    const sendSeconds = (Date.now() - start) / 1000;
+    });
     for (let i = 0; i < 600 && seenAt.size < sentAt.size - failures; i++) await sleep(100);
     polling = false;
     await poller;
-    await stop(server.child);
+    await stopAppProcess(server.child);
     const visible = [...seenAt.entries()]
       .map(([id, at]) => at - (sentAt.get(id) ?? at))
       .sort((a, b) => a - b);
@@ -242,7 +170,7 @@ async function main(): Promise<void> {
       ).rows[0].n,
     );
   const drainWith = async (workers: number) => {
-    const intake = await forkProcess({
+    const intake = await forkAppProcess({
       ...env,
       BENCH_MODE: 'server',
       AUTOMATION_WORKER_ENABLED: 'false',
@@ -261,17 +189,17 @@ async function main(): Promise<void> {
         }
       }),
     );
-    await stop(intake.child);
+    await stopAppProcess(intake.child);
     const waiting = await backlog();
     const children = await Promise.all(
       Array.from({ length: workers }, () =>
-        forkProcess({ ...env, BENCH_MODE: 'worker', AUTOMATION_WORKER_ENABLED: 'true' }),
+        forkAppProcess({ ...env, BENCH_MODE: 'worker', AUTOMATION_WORKER_ENABLED: 'true' }),
       ),
     );
     const t0 = Date.now();
     while ((await backlog()) > 0) await sleep(50);
     const secs = (Date.now() - t0) / 1000;
-    await Promise.all(children.map((c) => stop(c.child)));
+    await Promise.all(children.map((c) => stopAppProcess(c.child)));
     return { waiting, secs, rate: waiting / secs };
   };
   const one = await drainWith(1);
@@ -287,8 +215,7 @@ async function main(): Promise<void> {
   );
   await db.end();
   await linear.close();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.end();
+  await bench.drop();
 
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
   const r = (a: number, b: number) => (b > 0 ? (a / b).toFixed(1) : 'n/a');

@@ -2,11 +2,13 @@
  * Pieces shared by the benchmarks that run servers in child processes and compare them with
  * autocannon: a throwaway database on a Postgres server, child servers, measurement slices.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { openDatabase } from '../src/db/database.ts';
+import { runMigrations } from '../src/db/migrate.ts';
 
 export const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -108,3 +110,75 @@ export async function measure(
     maxRssMb: Math.round(maxRss / 1024),
   };
 }
+
+/** A new database on the server of `base`, migrated; `drop()` removes it (bench databases). */
+export async function createMigratedBenchDatabase(
+  base: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const { name, url } = benchDatabase(base);
+  await adminQuery(base, `CREATE DATABASE "${name}"`);
+  const migrated = await openDatabase({ url });
+  await runMigrations(migrated);
+  await migrated.close();
+  return { url, drop: () => adminQuery(base, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/**
+ * A MONOid process (bench/automations.server.ts) configured by `env`; resolves once it is
+ * ready, with its URL when `BENCH_MODE=server`.
+ */
+export function forkAppProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(new URL('./automations.server.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { ready?: boolean; url?: string }) =>
+      resolve({ child, url: m.url ?? '' }),
+    );
+    child.once('exit', (code) => reject(new Error(`bench process exited (${code})`)));
+  });
+}
+
+/** Asks a process of `forkAppProcess` to close; killed after 10 s. */
+export async function stopAppProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send({ cmd: 'stop' });
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/**
+ * Calls `send(i)` for i in [0, total) at `rate` per second (open loop: a slow answer does not
+ * delay the next send); resolves when every call has settled, with the seconds that took.
+ */
+export async function atFixedRate(
+  rate: number,
+  total: number,
+  send: (i: number) => Promise<void>,
+): Promise<number> {
+  const start = Date.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(send(i));
+  }
+  await Promise.all(inflight);
+  return (Date.now() - start) / 1000;
+}
+
+/** `DATABASE_URL`: the Postgres server a bench makes its own database on. */
+export function benchPostgresUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url)
+    throw new Error('set DATABASE_URL (a Postgres server; the bench creates its own database)');
+  return url;
+}
+
+/** The value at quantile `q` of an ascending array (NaN when empty). */
+export const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;

@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { integrationConnections } from '../../src/db/schema.ts';
+import { publicApiItemStore } from '../../src/modules/automations/automation.item-store.ts';
+import { createLinearClient } from '../../src/modules/providers/linear/linear-api.ts';
+import { LinearPushRunner } from '../../src/modules/providers/linear/linear-push.ts';
+import { testPostgresUrl } from '../helpers/database.ts';
 import { linearIssuePayload } from './fixtures.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, LINEAR_KEY, startHarness } from './harness.ts';
 
 /**
  * Two-way sync, end to end with the fake Linear: a task changed through /api/v1 is written to
@@ -22,6 +27,10 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
     { id: 'st-done-2', name: 'Shipped', type: 'completed', position: 5 },
     { id: 'st-canceled', name: 'Canceled', type: 'canceled', position: 6 },
   ];
+  /** While set, `issueUpdate` applies the change and then never answers (a push in flight). */
+  let holdAnswers = false;
+  /** The distinct states each issue was moved to, in order (an update applied twice shows). */
+  const transitions = new Map<string, string[]>();
   let clock = Date.parse('2026-11-30T10:00:00.000Z');
   const tick = () => {
     clock += 1000;
@@ -37,12 +46,20 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       const input = variables.input as Record<string, unknown>;
       if (typeof input.stateId === 'string') {
         const state = states.find((s) => s.id === input.stateId);
-        issue.state = { id: state?.id, name: state?.name, type: state?.type };
+        // Linear's answer to an unknown id: an `invalid input` error naming no field.
+        if (!state) throw new Error('Entity not found');
+        if ((issue.state as { id?: string } | undefined)?.id !== state.id)
+          transitions.set(String(variables.id), [
+            ...(transitions.get(String(variables.id)) ?? []),
+            state.id,
+          ]);
+        issue.state = { id: state.id, name: state.name, type: state.type };
       }
       if (input.title !== undefined) issue.title = input.title;
       if (input.description !== undefined) issue.description = input.description;
       if (input.dueDate !== undefined) issue.dueDate = input.dueDate;
       issue.updatedAt = tick();
+      if (holdAnswers) return new Promise(() => {});
       return { issueUpdate: { success: true, issue: { ...issue, labels: { nodes: [] } } } };
     });
   });
@@ -255,24 +272,126 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
     }
   });
 
-  it('a push interrupted before it finished (its lease ends) is pushed after restart; an issue gone at Linear dead-letters', async () => {
-    await h.t.app.providers.linear.connect.linkContainer({
-      workspace: { organisationId: null, userId: h.userId },
-      userId: h.userId,
-      containerId: h.containerId,
-      teamId: h.teamId,
-      sync: 'two_way',
-    });
-    const { taskId } = await syncedIssue();
-    await patch(taskId, { title: 'after a crash' });
-    // A worker claims the row and dies (its lease is set but nothing is pushed).
-    await db().execute(
-      sql`update linear_sync_outbox set locked_until = now() - interval '1 second', locked_by = 'dead', next_attempt_at = now() where task_id = ${taskId}`,
-    );
-    await push();
-    expect(updates()).toHaveLength(1);
-    expect((await outboxRows()).rows).toHaveLength(0);
+  it.skipIf(!testPostgresUrl())(
+    'a push worker process killed mid-push (SIGKILL) → another process pushes after the lease: applied once, row done',
+    async () => {
+      await h.t.app.providers.linear.connect.linkContainer({
+        workspace: { organisationId: null, userId: h.userId },
+        userId: h.userId,
+        containerId: h.containerId,
+        teamId: h.teamId,
+        sync: 'two_way',
+      });
+      const { id, taskId } = await syncedIssue();
+      expect((await patch(taskId, { bucket: 'done' })).statusCode).toBe(200);
+      const pushProcess = () =>
+        spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'test/automations/push-child.ts',
+            h.t.db.url ?? '',
+            h.linear.graphqlUrl,
+            LINEAR_KEY,
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+      holdAnswers = true;
+      const first = pushProcess();
+      const firstExit = new Promise((r) => first.once('exit', r));
+      try {
+        // Linear applied the update; its answer is held, so the process is mid-push.
+        // A process starting under a loaded machine takes seconds (tsx transform).
+        for (let i = 0; i < 800 && updates().length === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(updates()).toHaveLength(1);
+        first.kill('SIGKILL');
+        await firstExit;
+      } finally {
+        holdAnswers = false;
+        first.kill('SIGKILL');
+      }
+      const row = async () =>
+        (
+          (await db().execute(
+            sql`select state, locked_by from linear_sync_outbox where task_id = ${taskId}`,
+          )) as unknown as { rows: Array<{ state: string; locked_by: string | null }> }
+        ).rows[0];
+      expect(await row()).toMatchObject({ state: 'pending', locked_by: expect.any(String) });
 
+      // A new process finds the row leased, waits for the lease (1 s) and pushes it again.
+      const second = pushProcess();
+      const code = await new Promise((r) => second.once('exit', r));
+      expect(code).toBe(0);
+      expect(updates()).toHaveLength(2);
+      expect(updates()[1]?.variables).toEqual(updates()[0]?.variables);
+      expect(transitions.get(id)).toEqual(['st-done']);
+      expect(await row()).toBeUndefined();
+      expect((await getTask(taskId)).bucket).toBe('done');
+      const pushed = (await db().execute(
+        sql`select pushed_version_at from automation_external_items where external_id = ${id}`,
+      )) as unknown as { rows: Array<{ pushed_version_at: string | null }> };
+      const issue = issues.get(id) as Record<string, unknown>;
+      expect(Number(pushed.rows[0]?.pushed_version_at)).toBe(Date.parse(String(issue.updatedAt)));
+    },
+    120_000,
+  );
+
+  it('an API change while a push applies Linear’s answer: the PATCH waits and answers 200, no deadlock', async () => {
+    const { id, taskId } = await syncedIssue();
+    expect((await patch(taskId, { title: 'first' })).statusCode).toBe(200);
+    // A pusher whose task write pauses inside its transaction, after the outbox row is done.
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const client = createLinearClient(h.linear.graphqlUrl, {
+      authType: 'api_key',
+      token: LINEAR_KEY,
+    });
+    const pusher = new LinearPushRunner({
+      db: db(),
+      store: {
+        ...publicApiItemStore,
+        updateTask: async (...args: Parameters<typeof publicApiItemStore.updateTask>) => {
+          entered();
+          await gate;
+          return publicApiItemStore.updateTask(...args);
+        },
+      },
+      linearClient: async () => client,
+      log: h.t.app.log,
+      batchSize: 10,
+      leaseMs: 30_000,
+      pollMs: 50,
+      maxAttempts: 5,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+    });
+    await db().execute(sql`update linear_sync_outbox set next_attempt_at = now()`);
+    const pushing = pusher.runOnce();
+    await inside;
+    const second = patch(taskId, { title: 'second' });
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await pushing;
+    expect((await second).statusCode).toBe(200);
+    const row = (await db().execute(
+      sql`select state, last_error from linear_sync_outbox where task_id = ${taskId}`,
+    )) as unknown as { rows: Array<{ state: string; last_error: string | null }> };
+    // The push finished cleanly; the later change waits for the next one.
+    expect(row.rows[0]).toEqual({ state: 'pending', last_error: null });
+    await push();
+    expect(issues.get(id)).toMatchObject({ title: 'second' });
+    expect((await getTask(taskId)).title).toBe('second');
+  });
+
+  it('an issue gone at Linear dead-letters the push', async () => {
     const gone = await syncedIssue();
     issues.delete(gone.id);
     await patch(gone.taskId, { title: 'nobody home' });
@@ -281,5 +400,35 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       sql`select state, last_error from linear_sync_outbox where task_id = ${gone.taskId}`,
     )) as unknown as { rows: Array<{ state: string; last_error: string }> };
     expect(failed.rows[0]?.state).toBe('failed');
+    expect(failed.rows[0]?.last_error).toContain('Entity not found');
+  });
+
+  it('a state Linear no longer knows (by error type, not text): states are read again and the push retried once', async () => {
+    const a = await syncedIssue();
+    await patch(a.taskId, { bucket: 'done' });
+    await push(); // the team's states are now cached
+    expect(updates().at(-1)?.variables.input).toEqual({ stateId: 'st-done' });
+    const at = states.findIndex((s) => s.id === 'st-done');
+    const saved = states[at];
+    if (!saved) throw new Error('no done state');
+    states[at] = { ...saved, id: 'st-done-new' }; // the team's Done state was replaced at Linear
+    try {
+      const b = await syncedIssue();
+      await patch(b.taskId, { bucket: 'done' });
+      h.linear.calls.length = 0;
+      await push();
+      expect(updates().map((c) => c.variables.input)).toEqual([
+        { stateId: 'st-done' },
+        { stateId: 'st-done-new' },
+      ]);
+      expect(h.linear.callsOf('MonoidTeamStates')).toHaveLength(1);
+      expect(issues.get(b.id)).toMatchObject({ state: { id: 'st-done-new' } });
+      const left = (await db().execute(
+        sql`select 1 from linear_sync_outbox where task_id = ${b.taskId}`,
+      )) as unknown as { rows: unknown[] };
+      expect(left.rows).toHaveLength(0);
+    } finally {
+      states[at] = saved;
+    }
   });
 });

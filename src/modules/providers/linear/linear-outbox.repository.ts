@@ -46,6 +46,7 @@ export async function yieldToLocalChanges<F extends Record<string, unknown>>(
   versionAt: number,
   fields: F,
 ): Promise<Partial<F>> {
+  await lockTaskBeforeOutbox(db, taskId);
   const [pending] = await db
     .select({ fields: linearSyncOutbox.fields, changedAt: linearSyncOutbox.changedAt })
     .from(linearSyncOutbox)
@@ -62,6 +63,15 @@ export async function yieldToLocalChanges<F extends Record<string, unknown>>(
     if (key) delete kept[key as keyof F];
   }
   return kept;
+}
+
+/**
+ * Takes the task's row lock before its outbox row's. A change through the API locks the task
+ * row (its UPDATE) and then the outbox row (the trigger); the sync and the pusher must take
+ * them in the same order, or the two deadlock.
+ */
+export async function lockTaskBeforeOutbox(db: Executor, taskId: string): Promise<void> {
+  await db.execute(sql`select 1 from tasks where id = ${taskId} for no key update`);
 }
 
 /** Claims due outbox rows with a lease (any number of processes share the outbox). */

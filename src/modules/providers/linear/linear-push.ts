@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type LinearClient, LinearErrorType } from '@linear/sdk';
+import {
+  InvalidInputLinearError,
+  type LinearClient,
+  LinearError,
+  LinearErrorType,
+} from '@linear/sdk';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../../db/database.ts';
@@ -16,6 +21,7 @@ import {
   failOutbox,
   finishOutbox,
   loadPushContext,
+  lockTaskBeforeOutbox,
   markPushedVersion,
   nextOutboxDueInMs,
   type OutboxField,
@@ -117,19 +123,38 @@ export class LinearPushRunner {
     }
     const client = await this.deps.linearClient(ctx.connectionId);
     if (!client) throw new PermanentError('the Linear connection is gone');
-    const input = await this.#issueInput(client, ctx, row.fields as OutboxField[]);
+    const fields = row.fields as OutboxField[];
+    const input = await this.#issueInput(client, ctx, fields);
     if (Object.keys(input).length === 0) {
       await finishOutbox(this.deps.db, row);
       return;
     }
+    const issue = await this.#issueUpdate(client, ctx.issueId, input).catch(async (err) => {
+      // Linear refused the input and it named a state from the cache: the team's workflow may
+      // have changed since it was read. Read the states again and retry once if that changes
+      // the state sent; anything else is the push's failure.
+      if (!(err instanceof InvalidInputLinearError) || input.stateId === undefined) throw err;
+      this.#states.delete(ctx.teamId);
+      const fresh = await this.#issueInput(client, ctx, fields);
+      if (fresh.stateId === input.stateId) throw err;
+      return this.#issueUpdate(client, ctx.issueId, fresh);
+    });
+    await this.#applyAnswer(ctx, row, issue);
+  }
+
+  async #issueUpdate(
+    client: LinearClient,
+    issueId: string,
+    input: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const res = await client.client.rawRequest<
       { issueUpdate: { success: boolean; issue: Record<string, unknown> | null } },
       { id: string; input: Record<string, unknown> }
-    >(ISSUE_UPDATE_MUTATION, { id: ctx.issueId, input });
+    >(ISSUE_UPDATE_MUTATION, { id: issueId, input });
     const issue = res.data?.issueUpdate.issue;
     if (!res.data?.issueUpdate.success || !issue)
       throw new PermanentError('Linear did not update the issue');
-    await this.#applyAnswer(ctx, row, issue);
+    return issue;
   }
 
   /** Linear's answer becomes the task's baseline (it carries concurrent Linear edits too). */
@@ -144,6 +169,7 @@ export class LinearPushRunner {
       await tx.execute(
         sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${ctx.issueId}`}, 0))`,
       );
+      await lockTaskBeforeOutbox(tx, ctx.taskId);
       await finishOutbox(tx, row);
       if (event && ctx.actingUserId)
         await applyLinearSync(
@@ -222,16 +248,15 @@ export class LinearPushRunner {
   }
 
   async #fail(row: { taskId: string; attempts: number }, err: unknown): Promise<void> {
-    const type = (err as { type?: string } | null)?.type;
     const permanent =
       err instanceof PermanentError ||
-      (type !== undefined && PERMANENT_LINEAR_ERRORS.has(type)) ||
+      (err instanceof LinearError &&
+        err.type !== undefined &&
+        PERMANENT_LINEAR_ERRORS.has(err.type)) ||
       row.attempts >= this.deps.maxAttempts;
     // A refused token holds the push until the connection is reauthorized (not dead-lettered).
     const held = isLinearAuthError(err);
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    // A state id Linear no longer knows: read the team's states again next time.
-    if (!held && /state/i.test(error)) this.#states.clear();
     this.deps.log.warn({ taskId: row.taskId, error, permanent, held }, 'linear push failed');
     await failOutbox(this.deps.db, {
       taskId: row.taskId,
