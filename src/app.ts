@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
@@ -13,6 +13,7 @@ import { loggerOptions } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
+import { serializerCompiler } from './http/response-serializer.ts';
 import {
   httpLimits,
   registerResponseHeaders,

@@ -115,6 +115,15 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       }),
     );
   };
+  const runs = async (): Promise<Array<Record<string, unknown>>> => {
+    const res = await h.t.app.inject({
+      method: 'GET',
+      url: '/api/settings/automations/runs?limit=500',
+      headers: h.session(),
+    });
+    expect(res.statusCode).toBe(200);
+    return res.json().data;
+  };
   const outboxRows = async () =>
     (await db().execute(sql`select task_id from linear_sync_outbox`)) as unknown as {
       rows: unknown[];
@@ -146,6 +155,29 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
     expect(updates()).toHaveLength(1);
     expect(await getTask(taskId)).toEqual(before);
     expect((await outboxRows()).rows).toHaveLength(0);
+
+    // Run history: the push, next to the incoming events of the same task.
+    const history = (await runs()).filter((r) =>
+      (r.effects as Array<{ itemId: string }>).some((e) => e.itemId === taskId),
+    );
+    expect(history.filter((r) => r.direction === 'outgoing')).toEqual([
+      expect.objectContaining({
+        inboxEventId: null,
+        kind: 'sync',
+        status: 'succeeded',
+        error: null,
+        effects: [
+          {
+            action: 'push_linear',
+            itemType: 'task',
+            itemId: taskId,
+            change: 'updated',
+            detail: 'bucket',
+          },
+        ],
+      }),
+    ]);
+    expect(history.filter((r) => r.direction === 'incoming').length).toBeGreaterThan(0);
   });
 
   it('several changes of one task coalesce into one call; incoming syncs are never pushed back', async () => {
@@ -401,6 +433,18 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
     )) as unknown as { rows: Array<{ state: string; last_error: string }> };
     expect(failed.rows[0]?.state).toBe('failed');
     expect(failed.rows[0]?.last_error).toContain('Entity not found');
+    const pushes = (await runs()).filter(
+      (r) =>
+        r.direction === 'outgoing' &&
+        (r.effects as Array<{ itemId: string }>).some((e) => e.itemId === gone.taskId),
+    );
+    expect(pushes).toEqual([
+      expect.objectContaining({
+        status: 'dead',
+        error: expect.stringContaining('Entity not found'),
+        effects: [expect.objectContaining({ change: 'not_updated', detail: 'title' })],
+      }),
+    ]);
   });
 
   it('a state Linear no longer knows (by error type, not text): states are read again and the push retried once', async () => {

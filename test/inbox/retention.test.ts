@@ -1,4 +1,5 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { eq, inArray, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import {
@@ -156,6 +157,21 @@ describe('retention', () => {
         updatedAt: at(now - 30 * DAY - HOUR),
       })
       .returning();
+    // Outgoing pushes (two-way sync) have no event: 30 days after their last write.
+    const pushRun = (updatedAt: Date) =>
+      db()
+        .insert(automationRuns)
+        .values({
+          inboxEventId: null,
+          targetKey: `linear:push:${randomUUID()}`,
+          kind: 'sync',
+          direction: 'outgoing',
+          status: 'succeeded',
+          updatedAt,
+        })
+        .returning();
+    await pushRun(at(now - 30 * DAY - HOUR));
+    const [recentPush] = await pushRun(at(now - 30 * DAY + HOUR));
 
     // Backfills: finished ones 30 days after they finished.
     await db()
@@ -163,7 +179,7 @@ describe('retention', () => {
       .set({ finishedAt: at(now - 30 * DAY - HOUR) });
 
     const deleted = await h.t.app.retention.runOnce();
-    expect(deleted).toEqual({ automation_runs: 2, inbox_events: 4, linear_backfills: 1 });
+    expect(deleted).toEqual({ automation_runs: 3, inbox_events: 4, linear_backfills: 1 });
     // Batches of 2 with a pause after each full one: the pauses went through the clock.
     expect(clock.sleeps.length).toBeGreaterThanOrEqual(2);
     expect(clock.sleeps.every((ms) => ms === 250)).toBe(true);
@@ -178,6 +194,11 @@ describe('retention', () => {
     expect(kept.some((r) => r.inboxEventId === oldRetrying)).toBe(true); // event not finished
     expect(kept.some((r) => r.inboxEventId === recentDead)).toBe(false); // old run, dead letter kept
     expect(kept.some((r) => r.inboxEventId === oldProcessed1)).toBe(false); // went with its event
+    const pushes = await db()
+      .select({ id: automationRuns.id })
+      .from(automationRuns)
+      .where(isNull(automationRuns.inboxEventId));
+    expect(pushes.map((r) => r.id)).toEqual([recentPush?.id]);
 
     // The backfill row is gone, and the runner does not start the link's backfill again.
     expect(await db().select().from(linearBackfills)).toEqual([]);
@@ -204,7 +225,7 @@ describe('retention', () => {
     // the rows an hour inside them are now past them.
     clock.advance(60_001);
     expect(await h.t.app.retention.runOnce()).toEqual({
-      automation_runs: 1,
+      automation_runs: 2, // the recent event's run and the recent push
       inbox_events: 2,
       linear_backfills: 0,
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionSchema } from './actions/registry.ts';
 import { triggerSchema } from './automation.definition.ts';
-import { runStatuses } from './automations.table.ts';
+import { runDirections, runStatuses } from './automations.table.ts';
 
 /** Shapes of `/api/settings/automations` (Clerk session; admins in organisations). */
 const epochMs = z.number().int().meta({ description: 'Epoch milliseconds' });
@@ -61,8 +61,11 @@ export const effectSchema = z
 export const runSchema = z
   .object({
     id: z.uuid(),
-    inboxEventId: z.uuid(),
+    inboxEventId: z.uuid().nullable().describe('null for an outgoing push'),
     kind: z.enum(['rule', 'sync']),
+    direction: z
+      .enum(runDirections)
+      .describe('incoming: a provider event evaluated; outgoing: a two-way sync push'),
     automationId: z.uuid().nullable(),
     containerId: z.uuid().nullable(),
     status: z.enum(runStatuses),

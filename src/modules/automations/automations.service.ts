@@ -366,6 +366,7 @@ function runDto(r: AutomationRunRow) {
     id: r.id,
     inboxEventId: r.inboxEventId,
     kind: r.kind,
+    direction: r.direction,
     automationId: r.automationId,
     containerId: r.containerId,
     status: r.status,

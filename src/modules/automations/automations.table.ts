@@ -53,6 +53,7 @@ export const automations = pgTable(
 
 export const runStatuses = ['succeeded', 'not_matched', 'skipped', 'failed', 'dead'] as const;
 export type RunStatus = (typeof runStatuses)[number];
+export const runDirections = ['incoming', 'outgoing'] as const;
 
 /**
  * Run history: one row per (inbox event, target), where a target is a rule
@@ -64,11 +65,11 @@ export const automationRuns = pgTable(
   'automation_runs',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    inboxEventId: uuid('inbox_event_id')
-      .notNull()
-      .references(() => inboxEvents.id, { onDelete: 'cascade' }),
+    /** The incoming event evaluated; null for an outgoing push (two-way sync). */
+    inboxEventId: uuid('inbox_event_id').references(() => inboxEvents.id, { onDelete: 'cascade' }),
     targetKey: text('target_key').notNull(),
     kind: text('kind', { enum: ['rule', 'sync'] }).notNull(),
+    direction: text('direction', { enum: runDirections }).notNull().default('incoming'),
     automationId: uuid('automation_id').references(() => automations.id, { onDelete: 'cascade' }),
     containerId: uuid('container_id'),
     organisationId: uuid('organisation_id'),

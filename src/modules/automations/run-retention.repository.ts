@@ -6,7 +6,7 @@ import { automationRuns } from './automations.table.ts';
 
 /**
  * Retention of run history: runs last written before `before`, of events that are finished
- * (processed or dead-lettered). The runs of an event still being retried are its memory of
+ * (processed or dead-lettered), and outgoing pushes (no event). The runs of an event still being retried are its memory of
  * which targets already succeeded, so they stay whatever their age.
  */
 export function pruneAutomationRuns(
@@ -16,8 +16,9 @@ export function pruneAutomationRuns(
   return deleteBatch(db, {
     table: automationRuns,
     where: sql`${automationRuns.updatedAt} < ${at(input.before)}
-      and exists (select 1 from ${inboxEvents} e where e.id = ${automationRuns.inboxEventId}
-        and e.state in ('processed', 'failed'))`,
+      and (${automationRuns.inboxEventId} is null
+        or exists (select 1 from ${inboxEvents} e where e.id = ${automationRuns.inboxEventId}
+          and e.state in ('processed', 'failed')))`,
     limit: input.limit,
   });
 }

@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
+import { recordOutgoingRun } from '../../automations/automations.repository.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
 import type { TaskBucket } from '../../tasks/tasks.table.ts';
@@ -50,6 +51,19 @@ const PERMANENT_LINEAR_ERRORS: ReadonlySet<string> = new Set([
   LinearErrorType.FeatureNotAccessible,
   LinearErrorType.GraphqlError,
 ]);
+
+/** The run record of a push of this task (its status and error added by the caller). */
+function pushRunOf(ctx: PushContext, row: { fields: string[]; attempts: number }) {
+  return {
+    provider: 'linear' as const,
+    taskId: ctx.taskId,
+    containerId: ctx.containerId,
+    organisationId: ctx.organisationId,
+    userId: ctx.actingUserId,
+    fields: row.fields,
+    attempts: row.attempts,
+  };
+}
 
 export interface PushDeps {
   db: Db;
@@ -114,7 +128,12 @@ export class LinearPushRunner {
     for (let i = 0; i < maxRounds; i++) if (!(await this.runOnce())) return;
   }
 
-  async #pushOne(row: { taskId: string; fields: string[]; revision: number }): Promise<void> {
+  async #pushOne(row: {
+    taskId: string;
+    fields: string[];
+    revision: number;
+    attempts: number;
+  }): Promise<void> {
     const ctx = await loadPushContext(this.deps.db, row.taskId);
     if (ctx?.sync !== 'two_way') {
       // Unlinked, or the link went back to one-way since: nothing to push.
@@ -160,7 +179,7 @@ export class LinearPushRunner {
   /** Linear's answer becomes the task's baseline (it carries concurrent Linear edits too). */
   async #applyAnswer(
     ctx: PushContext,
-    row: { taskId: string; revision: number },
+    row: { taskId: string; revision: number; fields: string[]; attempts: number },
     issue: Record<string, unknown>,
   ): Promise<void> {
     const event = normalizeLinearEvent(asPayload('issues', issue, ctx.teamId));
@@ -191,6 +210,11 @@ export class LinearPushRunner {
           },
         );
       await markPushedVersion(tx, { itemId: ctx.taskId, externalId: ctx.issueId, versionAt });
+      await recordOutgoingRun(tx, {
+        ...pushRunOf(ctx, row),
+        status: 'succeeded',
+        error: null,
+      });
     });
   }
 
@@ -247,7 +271,10 @@ export class LinearPushRunner {
     return id;
   }
 
-  async #fail(row: { taskId: string; attempts: number }, err: unknown): Promise<void> {
+  async #fail(
+    row: { taskId: string; attempts: number; fields: string[] },
+    err: unknown,
+  ): Promise<void> {
     const permanent =
       err instanceof PermanentError ||
       (err instanceof LinearError &&
@@ -258,10 +285,18 @@ export class LinearPushRunner {
     const held = isLinearAuthError(err);
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     this.deps.log.warn({ taskId: row.taskId, error, permanent, held }, 'linear push failed');
+    const dead = permanent && !held;
+    const ctx = await loadPushContext(this.deps.db, row.taskId).catch(() => undefined);
+    if (ctx)
+      await recordOutgoingRun(this.deps.db, {
+        ...pushRunOf(ctx, row),
+        status: dead ? 'dead' : 'failed',
+        error,
+      }).catch((e: unknown) => this.deps.log.error({ err: e }, 'linear push: run not recorded'));
     await failOutbox(this.deps.db, {
       taskId: row.taskId,
       error,
-      dead: permanent && !held,
+      dead,
       delayMs: held
         ? this.deps.retryMaxMs
         : backoffDelay(row.attempts, {
