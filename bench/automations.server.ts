@@ -2,10 +2,24 @@
  * A MONOid process for bench/automations.ts: `BENCH_MODE=server` listens on loopback (API +
  * webhooks + the in-process worker when AUTOMATION_WORKER_ENABLED=true); `BENCH_MODE=worker`
  * only runs the app with its inbox worker (no listener), like an extra server instance.
- * Configured by the environment (config.ts); reports `{ ready, url }` over IPC, exits on `stop`.
+ * Configured by the environment (config.ts); reports `{ ready, url }` over IPC, exits on `stop`
+ * after reporting `{ sql }`: the statements it sent, counted at the driver (every pg client,
+ * in and out of transactions), and how many were BEGIN and COMMIT.
  */
+import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+
+const sql = { statements: 0, begins: 0, commits: 0 };
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const first = args[0];
+  const text = typeof first === 'string' ? first : String((first as { text?: unknown })?.text);
+  sql.statements += 1;
+  if (/^\s*begin/i.test(text)) sql.begins += 1;
+  else if (/^\s*commit/i.test(text)) sql.commits += 1;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
 
 const config = loadConfig();
 const app = await buildApp(config, { skipMigrations: true, skipReconciler: true });
@@ -15,8 +29,9 @@ if (process.env.BENCH_MODE === 'server') {
 }
 process.send?.({ ready: true, url });
 process.on('message', (message: { cmd?: string }) => {
+  if (message.cmd === 'reset') Object.assign(sql, { statements: 0, begins: 0, commits: 0 });
   if (message.cmd === 'stop')
     void app.close().then(() => {
-      process.exit(0);
+      process.send?.({ sql }, () => process.exit(0));
     });
 });

@@ -1,7 +1,9 @@
 /**
- * A separate worker process for the "killed mid-event" test: it claims the event, creates
- * the task inside its transaction, tells the parent, and then hangs until it is SIGKILLed
- * (its transaction never commits; its lease runs out).
+ * A separate worker process (no app: the worker, the engine and a small pool).
+ * `hang` (the "killed mid-batch" test): it claims a batch, applies it inside its transaction,
+ * tells the parent, and then hangs until it is SIGKILLed (its transaction never commits; its
+ * lease runs out). `drain` (the "two processes on one inbox" test): it drains the inbox with
+ * small batches and exits.
  */
 import pino from 'pino';
 import { openDatabase } from '../../src/db/database.ts';
@@ -11,31 +13,32 @@ import { EventSources } from '../../src/modules/automations/automation.sources.t
 import { InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
 import { createLinearEventSource } from '../../src/modules/providers/linear/linear-source.ts';
 
-const url = process.argv[2];
-if (!url) throw new Error('usage: worker-child <database url>');
+const [url, mode = 'hang', batch = '10'] = process.argv.slice(2);
+if (!url) throw new Error('usage: worker-child <database url> [hang|drain] [batch size]');
 const database = await openDatabase({ url, poolSize: 2 });
-const store = {
-  ...publicApiItemStore,
-  createTask: async (...args: Parameters<typeof publicApiItemStore.createTask>) => {
-    const id = await publicApiItemStore.createTask(...args);
-    process.stdout.write(`created ${id}\n`);
-    await new Promise(() => {}); // hang: the parent kills us here
-    return id;
-  },
-};
 const log = pino({ level: 'silent' });
+const handler = automationHandler({
+  db: database.db,
+  store: publicApiItemStore,
+  sources: new EventSources([createLinearEventSource({ db: database.db })]),
+  ownActorIds: [],
+  log,
+});
 const worker = new InboxWorker(
   database,
-  automationHandler({
-    db: database.db,
-    store,
-    sources: new EventSources([createLinearEventSource({ db: database.db })]),
-    ownActorIds: [],
-    log,
-  }),
+  mode === 'hang'
+    ? {
+        ...handler,
+        async applyBatch(tx, prepared) {
+          await handler.applyBatch(tx, prepared);
+          process.stdout.write(`applied ${prepared.length}\n`);
+          await new Promise(() => {}); // hang: the parent kills us here
+        },
+      }
+    : handler,
   {
     log,
-    batchSize: 1,
+    batchSize: Number(batch),
     concurrency: 1,
     leaseMs: 1_000,
     pollMs: 50,
@@ -45,4 +48,10 @@ const worker = new InboxWorker(
   },
 );
 process.stdout.write('ready\n');
-await worker.runOnce();
+if (mode === 'hang') await worker.runOnce();
+else {
+  const n = await worker.drain();
+  process.stdout.write(`drained ${n}\n`);
+  await database.close();
+  process.exit(0);
+}

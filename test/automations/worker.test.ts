@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { automationRuns, inboxEvents } from '../../src/db/schema.ts';
+import { automationRuns, externalLinks, inboxEvents } from '../../src/db/schema.ts';
 import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
 import { claimInboxEvents } from '../../src/modules/inbox/inbox.repository.ts';
 import { backoffDelay, InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
@@ -60,22 +60,29 @@ describe('the inbox worker under failure and concurrency', () => {
     await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     const app = h.t.app;
     let calls = 0;
+    const handler = automationHandler({
+      db: app.database.db,
+      store: app.automations.store,
+      sources: app.automations.sources,
+      ownActorIds: [],
+      log: app.log,
+    });
     const failing = new InboxWorker(
       app.database,
-      automationHandler({
-        db: app.database.db,
-        store: {
-          ...app.automations.store,
-          async linkExternal(...args) {
-            calls += 1;
-            await app.automations.store.linkExternal(...args);
-            throw new Error('connection lost after the insert');
-          },
+      {
+        ...handler,
+        async applyBatch(tx, batch) {
+          await handler.applyBatch(tx, batch);
+          calls += 1;
+          // Written inside the transaction (task, link, run): then the connection "fails".
+          const written = await tx
+            .select()
+            .from(externalLinks)
+            .where(eq(externalLinks.externalId, id));
+          expect(written).toHaveLength(1);
+          throw new Error('connection lost after the insert');
         },
-        sources: app.automations.sources,
-        ownActorIds: [],
-        log: app.log,
-      }),
+      },
       {
         log: app.log,
         batchSize: 10,
@@ -102,21 +109,24 @@ describe('the inbox worker under failure and concurrency', () => {
     expect(runs[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
+  /** A newer update of an issue (a minute ahead), with a new title. */
+  const deliverUpdate = (id: string, title: string) =>
+    h.deliverLinear(
+      linearIssuePayload({
+        id,
+        teamId: h.teamId,
+        action: 'update',
+        title,
+        updatedAt: new Date(Date.now() + 60_000).toISOString(),
+        updatedFrom: { title: 'Fix the login bug' },
+      }),
+    );
+
   it('two workers draining the same inbox apply every event exactly once', async () => {
     const ids = Array.from({ length: 60 }, () => randomUUID());
     for (const id of ids) await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     // Updates of the same issues, interleaved: per-entity order must hold.
-    for (const id of ids.slice(0, 20))
-      await h.deliverLinear(
-        linearIssuePayload({
-          id,
-          teamId: h.teamId,
-          action: 'update',
-          title: 'updated',
-          updatedAt: new Date(Date.now() + 60_000).toISOString(),
-          updatedFrom: { title: 'Fix the login bug' },
-        }),
-      );
+    for (const id of ids.slice(0, 20)) await deliverUpdate(id, 'updated');
     const app = h.t.app;
     const second = new InboxWorker(
       app.database,
@@ -150,46 +160,96 @@ describe('the inbox worker under failure and concurrency', () => {
     expect(updated).toHaveLength(20);
   });
 
-  it.skipIf(!testPostgresUrl())(
-    'a worker process killed mid-event (SIGKILL) → processed exactly once by another',
-    async () => {
-      const id = randomUUID();
-      await h.deliverLinear(
-        linearIssuePayload({ id, teamId: h.teamId, title: 'Survives a crash' }),
-      );
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/automations/worker-child.ts', h.t.db.url ?? ''],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('created ')) resolve();
-        });
-        child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${out}`)));
+  const spawnChild = (mode: 'hang' | 'drain', batch: number, until: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/automations/worker-child.ts',
+        h.t.db.url ?? '',
+        mode,
+        String(batch),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const reached = new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes(until)) resolve(out);
       });
-      // Mid-event: the child holds the claim and an uncommitted task. Kill it.
+      child.on('exit', (code) => {
+        if (!out.includes(until)) reject(new Error(`child exited early (${code}): ${out}`));
+      });
+    });
+    return { child, reached };
+  };
+
+  it.skipIf(!testPostgresUrl())(
+    'a worker process killed mid-batch (SIGKILL) → nothing half-applied, each event processed exactly once by another',
+    async () => {
+      const ids = Array.from({ length: 5 }, () => randomUUID());
+      for (const [i, id] of ids.entries())
+        await h.deliverLinear(
+          linearIssuePayload({ id, teamId: h.teamId, title: `Survives a crash ${i}` }),
+        );
+      // Two of them also updated in the same batch.
+      for (const id of ids.slice(0, 2)) await deliverUpdate(id, 'Updated before the crash');
+      const { child, reached } = spawnChild('hang', 10, 'applied ');
+      expect(await reached).toContain('applied 7');
+      // Mid-batch: the child holds the claims and uncommitted tasks. Kill it.
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      expect(await row(id)).toMatchObject({
-        state: 'processing',
-        attempts: 1,
-        lockedBy: expect.any(String),
-      });
-      expect(await linked(id)).toHaveLength(0);
+      for (const id of ids) {
+        expect(await row(id)).toMatchObject({
+          state: 'processing',
+          attempts: 1,
+          lockedBy: expect.any(String),
+        });
+        expect(await linked(id)).toHaveLength(0);
+      }
+      const runs = await h.t.app.database.db.select().from(automationRuns);
+      const before = runs.length;
       // Its lease (1 s) runs out; then this process takes over.
-      for (let i = 0; i < 100 && (await row(id)).state !== 'processed'; i++) {
+      for (let i = 0; i < 100 && (await row(ids[4] ?? '')).state !== 'processed'; i++) {
         await h.drain();
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(await row(id)).toMatchObject({ state: 'processed', attempts: 2 });
-      const tasks = await linked(id);
-      expect(tasks).toHaveLength(1);
-      expect(tasks[0]?.title).toBe('Survives a crash');
+      for (const [i, id] of ids.entries()) {
+        const tasks = await linked(id);
+        expect(tasks).toHaveLength(1);
+        expect(tasks[0]?.title).toBe(i < 2 ? 'Updated before the crash' : `Survives a crash ${i}`);
+      }
+      const rows = await h.t.app.database.db
+        .select()
+        .from(inboxEvents)
+        .where(inArray(inboxEvents.entityId, ids));
+      expect(rows).toHaveLength(7);
+      for (const r of rows) expect(r).toMatchObject({ state: 'processed', attempts: 2 });
+      const after = await h.t.app.database.db.select().from(automationRuns);
+      expect(after.length - before).toBe(7);
+    },
+  );
+
+  it.skipIf(!testPostgresUrl())(
+    'two worker processes on one inbox never double an item and keep per-issue order',
+    async () => {
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      for (const id of ids) await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+      for (const [i, id] of ids.slice(0, 20).entries()) await deliverUpdate(id, `v2 ${i}`);
+      const children = [spawnChild('drain', 6, 'drained '), spawnChild('drain', 5, 'drained ')];
+      const outputs = await Promise.all(children.map((c) => c.reached));
+      const drained = outputs.map((o) => Number(/drained (\d+)/.exec(o)?.[1] ?? 0));
+      expect(drained.reduce((a, b) => a + b, 0)).toBe(60);
+      const tasks = await h.tasks('?limit=500');
+      for (const [i, id] of ids.entries()) {
+        const mine = tasks.filter((t) =>
+          (t.externalLinks as Array<{ externalId: string }>).some((l) => l.externalId === id),
+        );
+        expect(mine).toHaveLength(1);
+        if (i < 20) expect(mine[0]?.title).toBe(`v2 ${i}`);
+      }
     },
   );
 });

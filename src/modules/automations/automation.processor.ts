@@ -11,13 +11,15 @@ import type { AutomationDefinition } from './automation.definition.ts';
 import type { EffectContext, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { evaluateRule } from './automation.rules.ts';
-import type { EventSource, EventSources, SyncTarget } from './automation.sources.ts';
+import type { EventSource, EventSources, SyncOutcome, SyncTarget } from './automation.sources.ts';
 import {
-  claimRun,
-  finishRun,
+  finishRuns,
   listEnabledAutomations,
+  listSucceededRuns,
+  type RunClaim,
   type RunOutcome,
   recordRunFailure,
+  runKeyOf,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
 
@@ -95,12 +97,17 @@ export async function prepareInboxEvent(
   };
 }
 
-async function lockEntity(tx: Executor, provider: string, entityId: string): Promise<void> {
-  // Serializes the processing of one external entity across workers and processes, so its
-  // events apply one at a time; the stored version then drops whichever is older.
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`${provider}:${entityId}`}, 0))`,
-  );
+async function lockEntities(tx: Executor, keys: readonly string[]): Promise<void> {
+  // Serializes the processing of each external entity across workers and processes, so its
+  // events apply one at a time; the stored version then drops whichever is older. Taken in
+  // one order (sorted hashes) so that two batches sharing entities cannot deadlock.
+  if (keys.length === 0) return;
+  await tx.execute(sql`
+    select pg_advisory_xact_lock(h) from (
+      select distinct hashtextextended(k, 0) as h
+      from jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::jsonb) as k
+      order by 1
+    ) as locks`);
 }
 
 function actingUser(prepared: PreparedEvent, preferred: string | null): string {
@@ -109,55 +116,114 @@ function actingUser(prepared: PreparedEvent, preferred: string | null): string {
   return id;
 }
 
+type Claimed = { prepared: PreparedEvent & { event: NormalizedEvent }; target: Target };
+
 /**
- * Applies one event to every target inside the worker's transaction, which also holds the
- * run records and the inbox row's `processed` state: all of it commits, or nothing does and
- * the event is retried. A target whose run already succeeded (replay, lease taken over) is
- * skipped.
+ * Applies a claimed batch inside the worker's transaction, which also holds the run records
+ * and the inbox rows' `processed` state: all of it commits, or nothing does (the worker then
+ * splits the batch to isolate the failing event). Per event, every target (the built-in sync
+ * of each linked container, each enabled rule) runs once: a run that already succeeded
+ * (replay, lease taken over) is skipped. The syncs of the whole batch run first, set-based
+ * where the provider offers it, in provider order; then the rules, event by event.
  */
-export async function applyInboxEvent(
+export async function applyInboxBatch(
   deps: ProcessorDeps,
   tx: Executor,
-  prepared: PreparedEvent,
+  batch: readonly PreparedEvent[],
 ): Promise<void> {
-  const { row, event } = prepared;
-  if (!event) return;
-  await lockEntity(tx, event.source, event.entityId);
-  for (const target of prepared.targets) {
-    const claimed = await claimRun(tx, {
-      inboxEventId: row.id,
+  const live = batch.filter(
+    (p): p is PreparedEvent & { event: NormalizedEvent } => p.event !== null,
+  );
+  if (live.length === 0) return;
+  await lockEntities(
+    tx,
+    live.map((p) => `${p.event.source}:${p.event.entityId}`),
+  );
+  const wanted: Claimed[] = live.flatMap((prepared) =>
+    prepared.targets.map((target) => ({ prepared, target })),
+  );
+  const succeeded = await listSucceededRuns(
+    tx,
+    live.map((p) => p.row.id),
+  );
+  const todo = wanted.filter(
+    ({ prepared, target }) =>
+      !succeeded.has(runKeyOf({ inboxEventId: prepared.row.id, targetKey: target.key })),
+  );
+  const finished: Array<RunClaim & { outcome: RunOutcome }> = [];
+  const done = ({ prepared, target }: Claimed, outcome: RunOutcome) =>
+    finished.push({
+      inboxEventId: prepared.row.id,
       targetKey: target.key,
       kind: target.kind,
       automationId: target.kind === 'rule' ? target.automation.id : null,
       containerId: target.kind === 'sync' ? target.sync.containerId : null,
       workspace: prepared.workspace,
-      attempts: row.attempts,
+      attempts: prepared.row.attempts,
+      outcome,
     });
-    if (!claimed) continue;
-    const outcome = await runTarget(deps, tx, prepared, event, target);
-    await finishRun(tx, { inboxEventId: row.id, targetKey: target.key, outcome });
+
+  const syncsBySource = new Map<EventSource | undefined, Claimed[]>();
+  for (const c of todo)
+    if (c.target.kind === 'sync')
+      syncsBySource.set(c.prepared.source, [...(syncsBySource.get(c.prepared.source) ?? []), c]);
+  for (const [source, syncs] of syncsBySource) {
+    const runs = syncs.flatMap((c) =>
+      c.target.kind === 'sync'
+        ? [
+            {
+              target: c.target.sync,
+              event: c.prepared.event,
+              ctx: contextOf(deps, tx, c.prepared, c.target.sync.createdByUserId),
+            },
+          ]
+        : [],
+    );
+    const outcomes = source?.runSyncBatch
+      ? await source.runSyncBatch(tx, runs)
+      : await sequentially(runs, (run) => run.target.run(run.ctx, run.event));
+    syncs.forEach((c, i) => {
+      const outcome = outcomes[i];
+      if (outcome) done(c, outcome);
+    });
   }
+  for (const c of todo)
+    if (c.target.kind === 'rule')
+      done(c, await runRule(deps, tx, c.prepared, c.prepared.event, c.target.automation));
+  await finishRuns(tx, finished);
 }
 
-async function runTarget(
+async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}
+
+function contextOf(
   deps: ProcessorDeps,
   tx: Executor,
-  prepared: PreparedEvent,
-  event: NormalizedEvent,
-  target: Target,
-): Promise<RunOutcome & { effects: unknown[] }> {
-  const versionAt = event.entityVersionAt ?? event.occurredAt;
-  const context = (preferredUserId: string | null): EffectContext => ({
+  prepared: PreparedEvent & { event: NormalizedEvent },
+  preferredUserId: string | null,
+): EffectContext {
+  return {
     db: tx,
     store: deps.store,
     workspace: prepared.workspace,
     actingUserId: actingUser(prepared, preferredUserId),
-    versionAt,
+    versionAt: prepared.event.entityVersionAt ?? prepared.event.occurredAt,
     dryRun: false,
-  });
-  if (target.kind === 'sync') return target.sync.run(context(target.sync.createdByUserId), event);
+  };
+}
+
+async function runRule(
+  deps: ProcessorDeps,
+  tx: Executor,
+  prepared: PreparedEvent & { event: NormalizedEvent },
+  event: NormalizedEvent,
+  automation: AutomationRow,
+): Promise<SyncOutcome> {
   if (!prepared.source) throw new PermanentError(`no provider "${event.source}"`);
-  const evaluation = evaluateRule(ruleOf(target.automation), event, {
+  const evaluation = evaluateRule(ruleOf(automation), event, {
     ownActorIds: deps.ownActorIds,
     source: prepared.source,
   });
@@ -171,7 +237,7 @@ async function runTarget(
       effects: [],
     };
   const effects = await applyActions(
-    context(target.automation.createdByUserId),
+    contextOf(deps, tx, prepared, automation.createdByUserId),
     evaluation.actions,
   );
   return { status: 'succeeded', matched: true, effects, warnings: evaluation.warnings };
@@ -181,7 +247,7 @@ async function runTarget(
 export function automationHandler(deps: ProcessorDeps): InboxHandler<PreparedEvent> {
   return {
     prepare: (row, cache) => prepareInboxEvent(deps, row, cache),
-    apply: (tx, prepared) => applyInboxEvent(deps, tx, prepared),
+    applyBatch: (tx, batch) => applyInboxBatch(deps, tx, batch),
     async recordFailure({ row, prepared, error, dead }) {
       for (const target of prepared?.targets ?? [])
         await recordRunFailure(deps.db, {

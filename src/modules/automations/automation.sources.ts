@@ -15,8 +15,17 @@ export interface SyncTarget {
   containerId: string;
   /** Who made the link; items are created as this user, else the connection's owner. */
   createdByUserId: string | null;
-  run(ctx: EffectContext, event: NormalizedEvent): Promise<RunOutcome & { effects: unknown[] }>;
+  run(ctx: EffectContext, event: NormalizedEvent): Promise<SyncOutcome>;
 }
+
+/** One sync target to run for one event, with the context the engine made for it. */
+export interface SyncRun {
+  target: SyncTarget;
+  event: NormalizedEvent;
+  ctx: EffectContext;
+}
+
+export type SyncOutcome = RunOutcome & { effects: unknown[] };
 
 /** The runtime half: reads the provider and the provider's own tables. */
 export interface EventSource extends EventSourceDefinition {
@@ -35,6 +44,11 @@ export interface EventSource extends EventSourceDefinition {
     event: NormalizedEvent;
     cache: BatchCache;
   }): Promise<SyncTarget[]>;
+  /**
+   * Runs the sync targets of a claimed batch at once (in provider order, in the worker's
+   * transaction `db`), with the same outcomes as running each; absent: one at a time.
+   */
+  runSyncBatch?(db: Executor, runs: readonly SyncRun[]): Promise<SyncOutcome[]>;
   /** Registers / releases the webhook a rule needs (`webhookNeedOf`), reference-counted. */
   acquireWebhook?(input: { workspace: Workspace; need: string; reason: string }): Promise<void>;
   releaseWebhook?(input: { workspace: Workspace; need: string; reason: string }): Promise<void>;

@@ -1,5 +1,6 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { fromExcluded } from '../../db/upsert.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
 import {
@@ -100,44 +101,43 @@ export async function listEnabledAutomations(
 
 // ------------------------------------------------------------------ runs
 
+export interface RunClaim {
+  inboxEventId: string;
+  targetKey: string;
+  kind: 'rule' | 'sync';
+  automationId: string | null;
+  containerId: string | null;
+  workspace: Workspace;
+  attempts: number;
+}
+
+export const runKeyOf = (run: { inboxEventId: string; targetKey: string }) =>
+  `${run.inboxEventId}|${run.targetKey}`;
+
 /**
- * Claims the run of (event, target) for this attempt. Returns false when the run already
- * succeeded (a replay or a duplicate: nothing happens twice). Inside the processing
- * transaction, the inserted or updated row stays locked until commit, so a concurrent
- * worker on the same event waits here and then sees the finished run.
+ * The runs of these events that already succeeded (a replay, a duplicate, a lease taken over:
+ * they are not run again). Read under the entities' advisory locks, so a worker that waited
+ * for another one on the same event sees its committed runs.
  */
-export async function claimRun(
+export async function listSucceededRuns(
   db: Executor,
-  input: {
-    inboxEventId: string;
-    targetKey: string;
-    kind: 'rule' | 'sync';
-    automationId: string | null;
-    containerId: string | null;
-    workspace: Workspace;
-    attempts: number;
-  },
-): Promise<boolean> {
+  inboxEventIds: readonly string[],
+): Promise<Set<string>> {
+  if (inboxEventIds.length === 0) return new Set();
   const rows = await db
-    .insert(automationRuns)
-    .values({
-      inboxEventId: input.inboxEventId,
-      targetKey: input.targetKey,
-      kind: input.kind,
-      automationId: input.automationId,
-      containerId: input.containerId,
-      organisationId: input.workspace.organisationId,
-      userId: input.workspace.organisationId ? null : input.workspace.userId,
-      status: 'failed',
-      attempts: input.attempts,
-    })
-    .onConflictDoUpdate({
-      target: [automationRuns.inboxEventId, automationRuns.targetKey],
-      set: { attempts: input.attempts, updatedAt: sql`now()` },
-      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
-    })
-    .returning({ id: automationRuns.id });
-  return rows.length > 0;
+    .select({ inboxEventId: automationRuns.inboxEventId, targetKey: automationRuns.targetKey })
+    .from(automationRuns)
+    .where(
+      and(
+        inArray(automationRuns.inboxEventId, [...inboxEventIds]),
+        eq(automationRuns.status, 'succeeded'),
+      ),
+    );
+  return new Set(
+    rows.flatMap((r) =>
+      r.inboxEventId ? [runKeyOf({ inboxEventId: r.inboxEventId, targetKey: r.targetKey })] : [],
+    ),
+  );
 }
 
 export interface RunOutcome {
@@ -151,30 +151,55 @@ export interface RunOutcome {
   error?: string | null;
 }
 
-export async function finishRun(
+/**
+ * Writes the runs of a batch with their outcomes, in one statement, in the transaction of
+ * their effects. A run that succeeded meanwhile is left as it is.
+ */
+export async function finishRuns(
   db: Executor,
-  input: { inboxEventId: string; targetKey: string; outcome: RunOutcome },
+  runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
 ): Promise<void> {
-  const o = input.outcome;
+  if (runs.length === 0) return;
   await db
-    .update(automationRuns)
-    .set({
-      status: o.status,
-      matched: o.matched,
-      stage: o.stage ?? null,
-      reason: o.reason ?? null,
-      failedCondition: o.failedCondition ?? null,
-      effects: o.effects ?? [],
-      warnings: o.warnings ?? [],
-      error: o.error ?? null,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(automationRuns.inboxEventId, input.inboxEventId),
-        eq(automationRuns.targetKey, input.targetKey),
-      ),
-    );
+    .insert(automationRuns)
+    .values(
+      runs.map(({ outcome: o, ...run }) => ({
+        inboxEventId: run.inboxEventId,
+        targetKey: run.targetKey,
+        kind: run.kind,
+        automationId: run.automationId,
+        containerId: run.containerId,
+        organisationId: run.workspace.organisationId,
+        userId: run.workspace.organisationId ? null : run.workspace.userId,
+        attempts: run.attempts,
+        status: o.status,
+        matched: o.matched,
+        stage: o.stage ?? null,
+        reason: o.reason ?? null,
+        failedCondition: o.failedCondition ?? null,
+        effects: o.effects ?? [],
+        warnings: o.warnings ?? [],
+        error: o.error ?? null,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [automationRuns.inboxEventId, automationRuns.targetKey],
+      set: {
+        ...fromExcluded(automationRuns, [
+          'attempts',
+          'status',
+          'matched',
+          'stage',
+          'reason',
+          'failedCondition',
+          'effects',
+          'warnings',
+          'error',
+        ]),
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
+    });
 }
 
 /** Records a failed attempt for a target (outside the rolled-back transaction). */
@@ -337,22 +362,60 @@ export async function listExternalItems(
     );
 }
 
-export async function upsertExternalItem(
+export async function upsertExternalItem(db: Executor, input: ExternalItemState): Promise<void> {
+  await upsertExternalItems(db, [input]);
+}
+
+/** The items several external items became, locked for the rest of the transaction. */
+export async function findExternalItemsForUpdate(
   db: Executor,
-  input: ExternalItemKey & { itemId: string | null; versionAt: number; removed: boolean },
+  keys: readonly ExternalItemKey[],
+): Promise<ExternalItemRow[]> {
+  if (keys.length === 0) return [];
+  const wanted = keys.map((k) => ({
+    workspace_key: k.workspaceKey,
+    provider: k.provider,
+    external_id: k.externalId,
+    item_type: k.itemType,
+    container_key: k.containerKey,
+  }));
+  return db
+    .select()
+    .from(externalItems)
+    .where(
+      sql`(${externalItems.workspaceKey}, ${externalItems.provider}, ${externalItems.externalId}, ${externalItems.itemType}, ${externalItems.containerKey})
+        in (select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb)
+          as k(workspace_key text, provider text, external_id text, item_type text, container_key text))`,
+    )
+    .for('update');
+}
+
+export type ExternalItemState = ExternalItemKey & {
+  itemId: string | null;
+  versionAt: number;
+  removed: boolean;
+};
+
+/** `upsertExternalItem` for many keys in one statement (each key at most once). */
+export async function upsertExternalItems(
+  db: Executor,
+  items: readonly ExternalItemState[],
 ): Promise<void> {
+  if (items.length === 0) return;
   await db
     .insert(externalItems)
-    .values({
-      workspaceKey: input.workspaceKey,
-      provider: input.provider,
-      externalId: input.externalId,
-      itemType: input.itemType,
-      containerKey: input.containerKey,
-      itemId: input.itemId,
-      versionAt: input.versionAt,
-      removedAt: input.removed ? sql`now()` : null,
-    })
+    .values(
+      items.map((i) => ({
+        workspaceKey: i.workspaceKey,
+        provider: i.provider,
+        externalId: i.externalId,
+        itemType: i.itemType,
+        containerKey: i.containerKey,
+        itemId: i.itemId,
+        versionAt: i.versionAt,
+        removedAt: i.removed ? sql`now()` : null,
+      })),
+    )
     .onConflictDoUpdate({
       target: [
         externalItems.workspaceKey,
@@ -362,9 +425,9 @@ export async function upsertExternalItem(
         externalItems.containerKey,
       ],
       set: {
-        itemId: input.itemId,
-        versionAt: sql`greatest(${externalItems.versionAt}, ${input.versionAt})`,
-        removedAt: input.removed ? sql`now()` : null,
+        itemId: sql`excluded.item_id`,
+        versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
+        removedAt: sql`excluded.removed_at`,
         updatedAt: sql`now()`,
       },
     });

@@ -1,7 +1,8 @@
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
-import { preparedFor } from '../workspaces/prepared.ts';
+import { preparedFor } from '../../db/prepared.ts';
+import { fromExcluded } from '../../db/upsert.ts';
 import {
   type ExternalLinkRow,
   type ExternalProvider,
@@ -84,44 +85,48 @@ export async function findLinksByExternalId(
     );
 }
 
-export async function upsertLink(
+export interface LinkUpsert {
+  provider: ExternalProvider;
+  externalId: string;
+  url: string | null;
+  title: string | null;
+  entityType: LinkableEntityType;
+  entityId: string;
+  containerId: string | null;
+  now: number;
+}
+
+export async function upsertLink(db: Executor, input: LinkUpsert): Promise<ExternalLinkRow> {
+  const [row] = await upsertLinks(db, [input]);
+  return row as ExternalLinkRow;
+}
+
+/** Many links in one statement (each (provider, external id, container) at most once). */
+export async function upsertLinks(
   db: Executor,
-  input: {
-    provider: ExternalProvider;
-    externalId: string;
-    url: string | null;
-    title: string | null;
-    entityType: LinkableEntityType;
-    entityId: string;
-    containerId: string | null;
-    now: number;
-  },
-): Promise<ExternalLinkRow> {
-  const rows = await db
+  inputs: readonly LinkUpsert[],
+): Promise<ExternalLinkRow[]> {
+  if (inputs.length === 0) return [];
+  return db
     .insert(externalLinks)
-    .values({
-      provider: input.provider,
-      externalId: input.externalId,
-      url: input.url,
-      title: input.title,
-      entityType: input.entityType,
-      entityId: input.entityId,
-      containerId: input.containerId,
-      createdAt: input.now,
-      updatedAt: input.now,
-    })
-    .onConflictDoUpdate({
-      target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
-      set: {
+    .values(
+      inputs.map((input) => ({
+        provider: input.provider,
+        externalId: input.externalId,
         url: input.url,
         title: input.title,
         entityType: input.entityType,
         entityId: input.entityId,
+        containerId: input.containerId,
+        createdAt: input.now,
         updatedAt: input.now,
-      },
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
+      set: fromExcluded(externalLinks, ['url', 'title', 'entityType', 'entityId', 'updatedAt']),
     })
     .returning();
-  return rows[0] as ExternalLinkRow;
 }
 
 export async function deleteLinksForEntity(

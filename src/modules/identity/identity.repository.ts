@@ -1,5 +1,6 @@
-import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import {
   type MembershipRow,
   memberships,
@@ -22,18 +23,28 @@ export async function listOrganisationAccess(
   db: Executor,
   userId: string,
 ): Promise<OrganisationAccess[]> {
+  const prepared = preparedAccess(db);
+  return prepared ? prepared.execute({ userId }) : organisationAccessQuery(db).execute({ userId });
+}
+
+function organisationAccessQuery(db: Executor) {
   return db
     .select({ organisationId: memberships.organisationId, role: memberships.role })
     .from(memberships)
     .innerJoin(organisations, eq(organisations.id, memberships.organisationId))
     .where(
       and(
-        eq(memberships.userId, userId),
+        eq(memberships.userId, sql.placeholder('userId')),
         isNull(memberships.deletedAt),
         isNull(organisations.deletedAt),
       ),
     );
 }
+
+// Run on every authenticated request: built and planned once.
+const preparedAccess = preparedFor((db) =>
+  organisationAccessQuery(db).prepare('organisation_access_of_user'),
+);
 
 export async function findUserByClerkId(
   db: Executor,
@@ -177,8 +188,21 @@ export async function findMemberIdByEmail(
   db: Executor,
   input: { organisationId: string; email: string },
 ): Promise<string | null> {
-  const [row] = await db
-    .select({ id: users.id })
+  const found = await findMemberIdsByEmails(db, {
+    organisationId: input.organisationId,
+    emails: [input.email],
+  });
+  return found.get(input.email.toLowerCase()) ?? null;
+}
+
+/** `findMemberIdByEmail` for several emails at once: lower-cased email → member id. */
+export async function findMemberIdsByEmails(
+  db: Executor,
+  input: { organisationId: string; emails: readonly string[] },
+): Promise<Map<string, string>> {
+  if (input.emails.length === 0) return new Map();
+  const rows = await db
+    .select({ id: users.id, email: sql<string>`lower(${users.email})` })
     .from(users)
     .innerJoin(memberships, eq(memberships.userId, users.id))
     .where(
@@ -186,9 +210,13 @@ export async function findMemberIdByEmail(
         eq(memberships.organisationId, input.organisationId),
         isNull(memberships.deletedAt),
         isNull(users.deletedAt),
-        sql`lower(${users.email}) = ${input.email.toLowerCase()}`,
+        inArray(
+          sql`lower(${users.email})`,
+          input.emails.map((e) => e.toLowerCase()),
+        ),
       ),
-    )
-    .limit(1);
-  return row?.id ?? null;
+    );
+  const found = new Map<string, string>();
+  for (const row of rows) if (!found.has(row.email)) found.set(row.email, row.id);
+  return found;
 }

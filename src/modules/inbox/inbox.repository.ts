@@ -106,7 +106,9 @@ export async function resumeConnectionEvents(db: Executor, connectionId: string)
   return rows.length;
 }
 
-export async function markInboxProcessed(db: Executor, id: string): Promise<void> {
+/** Marks the rows of an applied batch processed (one statement, in the batch's transaction). */
+export async function markInboxProcessed(db: Executor, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
   await db
     .update(inboxEvents)
     .set({
@@ -116,7 +118,7 @@ export async function markInboxProcessed(db: Executor, id: string): Promise<void
       lockedBy: null,
       lastError: null,
     })
-    .where(eq(inboxEvents.id, id));
+    .where(inArray(inboxEvents.id, [...ids]));
 }
 
 export async function scheduleInboxRetry(

@@ -33,14 +33,16 @@ export function cached<T>(
 }
 
 /**
- * What the worker does with an event (the automation engine). `prepare` runs outside any
- * transaction (reads, provider calls); `apply` runs inside the transaction that also marks
- * the row processed, so the event's effects and its `processed` state commit together.
+ * What the worker does with events (the automation engine). `prepare` runs outside any
+ * transaction (reads, provider calls); `applyBatch` runs inside the transaction that also
+ * marks the rows processed, so the events' effects and their `processed` state commit
+ * together.
  */
 export interface InboxHandler<P> {
   /** null: the event has nowhere to go (its connection is gone): dead-lettered. */
   prepare(row: InboxEventRow, cache: BatchCache): Promise<P | null>;
-  apply(tx: Executor, prepared: P): Promise<void>;
+  /** Applies prepared events, in provider order, in the caller's transaction. */
+  applyBatch(tx: Executor, batch: readonly P[]): Promise<void>;
   /** Records a failed attempt (`dead`: no more retries). */
   recordFailure(input: {
     row: InboxEventRow;
@@ -56,11 +58,14 @@ export interface BackgroundJob {
   runOnce(): Promise<boolean>;
 }
 
+type Ready<P> = { row: InboxEventRow; prepared: P };
+
 export type InboxOutcome = 'succeeded' | 'retried' | 'dead_lettered';
 
 export interface WorkerOptions {
+  /** Events claimed, and applied in one transaction, at once. */
   batchSize: number;
-  /** Events processed at once in this process. */
+  /** Batches in flight at once in this process (each its own claim and transaction). */
   concurrency: number;
   leaseMs: number;
   /** Safety-net polling interval; NOTIFY wakes the worker at once. */
@@ -97,9 +102,10 @@ export class InboxWorker<P = unknown> {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #running = false;
   #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #sleepers = new Set<() => void>();
+  /** Counts wake-ups, so that one arriving while a loop claims is not slept through. */
+  #wakeups = 0;
   #unlisten: (() => Promise<void>) | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #jobsLoop: Promise<void> | undefined;
   #jobsTimer: NodeJS.Timeout | undefined;
   #jobsWake: (() => void) | undefined;
@@ -126,7 +132,8 @@ export class InboxWorker<P = unknown> {
 
   /** Wakes a sleeping worker (new or replayed events). */
   wake(): void {
-    this.#wake?.();
+    this.#wakeups += 1;
+    for (const wake of this.#sleepers) wake();
     // Background jobs share the wake-up (the two-way sync's outbox notifies the same channel).
     this.#jobsWake?.();
   }
@@ -140,7 +147,9 @@ export class InboxWorker<P = unknown> {
         this.options.log.warn({ err }, 'inbox worker: LISTEN failed, polling only');
         return undefined;
       });
-    this.#loop = this.#run();
+    this.#loop = Promise.all(
+      Array.from({ length: Math.max(1, this.options.concurrency) }, () => this.#run()),
+    ).then(() => undefined);
     if (this.#jobs.length > 0) this.#jobsLoop = this.#runJobs();
   }
 
@@ -168,7 +177,7 @@ export class InboxWorker<P = unknown> {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#wake?.();
+    this.wake();
     this.#jobsWake?.();
     await this.#loop;
     await this.#jobsLoop;
@@ -177,28 +186,27 @@ export class InboxWorker<P = unknown> {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      let claimed = 0;
+      let idle = true;
+      const wakeups = this.#wakeups;
       try {
-        claimed = await this.runOnce();
+        idle = (await this.runOnce()) === 0 && this.#wakeups === wakeups;
       } catch (err) {
         // A lost database connection: back off one poll interval and try again.
         this.options.log.warn({ err }, 'inbox worker: claim failed');
       }
-      if (claimed === 0 && this.#running) await this.#sleep(this.options.pollMs);
+      if (idle && this.#running) await this.#sleep(this.options.pollMs);
     }
   }
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      this.#timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve();
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(this.#timer);
-        this.#wake = undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
         resolve();
       };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
     });
   }
 
@@ -210,24 +218,9 @@ export class InboxWorker<P = unknown> {
       leaseMs: this.options.leaseMs,
     });
     if (rows.length === 0) return 0;
-    // Events of one entity stay in one lane, in provider order; lanes run in parallel.
-    const lanes = new Map<string, InboxEventRow[]>();
-    for (const row of rows) {
-      const key = row.entityId ? `${row.provider}:${row.entityId}` : row.id;
-      const lane = lanes.get(key) ?? [];
-      lane.push(row);
-      lanes.set(key, lane);
-    }
-    const queue = [...lanes.values()];
     const cache: BatchCache = new Map();
-    const workers = Array.from(
-      { length: Math.min(this.options.concurrency, queue.length) },
-      async () => {
-        for (let lane = queue.shift(); lane; lane = queue.shift())
-          for (const row of lane) await this.processOne(row, cache);
-      },
-    );
-    await Promise.all(workers);
+    const prepared = await Promise.all(rows.map((row) => this.#prepare(row, cache)));
+    await this.#applyGroup(prepared.filter((p): p is Ready<P> => p !== undefined));
     return rows.length;
   }
 
@@ -242,33 +235,60 @@ export class InboxWorker<P = unknown> {
     return total;
   }
 
-  async processOne(row: InboxEventRow, cache: BatchCache = new Map()): Promise<void> {
-    let prepared: P | null = null;
+  async #prepare(row: InboxEventRow, cache: BatchCache): Promise<Ready<P> | undefined> {
     try {
-      prepared = await this.handler.prepare(row, cache);
-      if (prepared === null) {
-        await deadLetterInbox(this.database.db, {
-          id: row.id,
-          workerId: this.workerId,
-          error: 'the connection of this event no longer exists',
-        });
-        this.options.onOutcome?.('dead_lettered');
+      const prepared = await this.handler.prepare(row, cache);
+      if (prepared !== null) return { row, prepared };
+      await deadLetterInbox(this.database.db, {
+        id: row.id,
+        workerId: this.workerId,
+        error: 'the connection of this event no longer exists',
+      });
+      this.options.onOutcome?.('dead_lettered');
+    } catch (err) {
+      await this.#failSafely(row, null, err);
+    }
+    return undefined;
+  }
+
+  /**
+   * One transaction for the group, with the rows marked processed in it. If it fails, the
+   * group is split in halves (in order, so an entity's events keep their order) down to
+   * single events: one bad event fails, retries or dead-letters only itself.
+   */
+  async #applyGroup(group: readonly Ready<P>[]): Promise<void> {
+    if (group.length === 0) return;
+    try {
+      await this.database.db.transaction(async (tx) => {
+        await this.handler.applyBatch(
+          tx,
+          group.map((g) => g.prepared),
+        );
+        await markInboxProcessed(
+          tx,
+          group.map((g) => g.row.id),
+        );
+      });
+      for (const _ of group) this.options.onOutcome?.('succeeded');
+    } catch (err) {
+      const [single] = group;
+      if (group.length === 1 && single) {
+        await this.#failSafely(single.row, single.prepared, err);
         return;
       }
-      const ready = prepared;
-      await this.database.db.transaction(async (tx) => {
-        await this.handler.apply(tx, ready);
-        await markInboxProcessed(tx, row.id);
-      });
-      this.options.onOutcome?.('succeeded');
-    } catch (err) {
-      await this.#fail(row, prepared, err).catch((e: unknown) =>
-        this.options.log.error(
-          { err: e, inboxEventId: row.id },
-          'inbox worker: recording a failure failed',
-        ),
-      );
+      const half = Math.ceil(group.length / 2);
+      await this.#applyGroup(group.slice(0, half));
+      await this.#applyGroup(group.slice(half));
     }
+  }
+
+  async #failSafely(row: InboxEventRow, prepared: P | null, err: unknown): Promise<void> {
+    await this.#fail(row, prepared, err).catch((e: unknown) =>
+      this.options.log.error(
+        { err: e, inboxEventId: row.id },
+        'inbox worker: recording a failure failed',
+      ),
+    );
   }
 
   async #fail(row: InboxEventRow, prepared: P | null, err: unknown): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
 import { externalItems } from '../../automations/automations.table.ts';
 import { type LinearSyncOutboxRow, linearSyncOutbox } from './linear.table.ts';
@@ -63,6 +63,19 @@ export async function yieldToLocalChanges<F extends Record<string, unknown>>(
     if (key) delete kept[key as keyof F];
   }
   return kept;
+}
+
+/** Tasks among these with a local change waiting to be pushed (they take the per-event path). */
+export async function listTasksWithPendingChanges(
+  db: Executor,
+  taskIds: readonly string[],
+): Promise<Set<string>> {
+  if (taskIds.length === 0) return new Set();
+  const rows = await db
+    .select({ taskId: linearSyncOutbox.taskId })
+    .from(linearSyncOutbox)
+    .where(inArray(linearSyncOutbox.taskId, [...taskIds]));
+  return new Set(rows.map((r) => r.taskId));
 }
 
 /**

@@ -2,16 +2,21 @@ import type { Executor } from '../../../db/database.ts';
 import type { EffectContext } from '../../automations/automation.effects.ts';
 import type { NormalizedEvent } from '../../automations/automation.event.ts';
 import type { EventSourceDefinition } from '../../automations/automation.source.ts';
-import type { EventSource, SyncTarget } from '../../automations/automation.sources.ts';
-import type { RunOutcome } from '../../automations/automations.repository.ts';
+import type {
+  EventSource,
+  SyncOutcome,
+  SyncRun,
+  SyncTarget,
+} from '../../automations/automation.sources.ts';
 import { cached } from '../../inbox/inbox.worker.ts';
 import { findWorkspaceConnectionId } from '../../integrations/integrations.repository.ts';
 import { LINEAR } from './linear.id.ts';
 import { listTeamLinks } from './linear.repository.ts';
 import type { LinearTeamLinkRow } from './linear.table.ts';
 import { linearTriggerEvents, normalizeLinearEvent } from './linear-event.ts';
-import { planLinearSync } from './linear-sync.mapping.ts';
-import { applyLinearSync } from './linear-sync.ts';
+import { planLinearSync, type SyncPlan } from './linear-sync.mapping.ts';
+import { applyLinearSync, type SyncResult } from './linear-sync.ts';
+import { applyLinearSyncBatch } from './linear-sync-batch.ts';
 import type { LinearWebhookService } from './linear-webhooks.service.ts';
 
 /** Linear as a source of rule triggers (pure: validation and normalizing). */
@@ -51,16 +56,57 @@ export async function runLinearSync(
   ctx: EffectContext,
   containerId: string,
   event: NormalizedEvent,
-): Promise<RunOutcome & { effects: unknown[] }> {
+): Promise<SyncOutcome> {
   const plan = planLinearSync(event);
-  if (plan.kind === 'none')
-    return { status: 'skipped', matched: false, stage: 'sync', reason: plan.reason, effects: [] };
+  if (plan.kind === 'none') return outcomeOf(plan, { effects: [], stale: false });
   const result = await applyLinearSync(ctx, {
     plan,
     containerId,
     ref: event.ref,
     organisationId: ctx.workspace.organisationId,
   });
+  return outcomeOf(plan, result);
+}
+
+/** The batch's syncs through the set-based path (`applyLinearSyncBatch`). */
+export async function runLinearSyncBatch(
+  db: Executor,
+  runs: readonly SyncRun[],
+): Promise<SyncOutcome[]> {
+  const plans = runs.map((run) => planLinearSync(run.event));
+  const store = runs[0]?.ctx.store;
+  const syncing = runs.flatMap((run, i) => {
+    const plan = plans[i];
+    return plan && plan.kind !== 'none' ? [{ run, plan }] : [];
+  });
+  const results =
+    store && syncing.length > 0
+      ? await applyLinearSyncBatch(db, {
+          store,
+          items: syncing.map(({ run, plan }) => ({
+            plan,
+            ref: run.event.ref,
+            versionAt: run.ctx.versionAt,
+            containerId: run.target.containerId,
+            workspace: run.ctx.workspace,
+            actingUserId: run.ctx.actingUserId,
+          })),
+        })
+      : [];
+  let next = 0;
+  return plans.map((plan) =>
+    outcomeOf(
+      plan ?? { kind: 'none', reason: 'no plan' },
+      plan && plan.kind !== 'none'
+        ? (results[next++] ?? { effects: [], stale: false })
+        : { effects: [], stale: false },
+    ),
+  );
+}
+
+function outcomeOf(plan: SyncPlan, result: SyncResult): SyncOutcome {
+  if (plan.kind === 'none')
+    return { status: 'skipped', matched: false, stage: 'sync', reason: plan.reason, effects: [] };
   if (result.stale)
     return {
       status: 'skipped',
@@ -85,6 +131,7 @@ export function createLinearEventSource(deps: {
     async normalizeStored(row) {
       return normalizeLinearEvent(row.payload);
     },
+    runSyncBatch: runLinearSyncBatch,
     async syncTargets({ db, row, event, cache }) {
       if (event.entityType !== 'issue' && event.entityType !== 'project') return [];
       const teamIds =

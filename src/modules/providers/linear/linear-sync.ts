@@ -36,7 +36,7 @@ export async function applyLinearSync(
     : withSyncOrigin(ctx.db, (db) => applySync({ ...ctx, db }, input));
 }
 
-async function applySync(
+export async function applySync(
   ctx: EffectContext,
   input: { plan: SyncPlan; containerId: string; ref: ExternalRef; organisationId: string | null },
 ): Promise<SyncResult> {
