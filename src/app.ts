@@ -226,7 +226,12 @@ export async function buildApp(
   onCloseStep(app, 'providers (Linear reconciler)', async () => {
     for (const provider of registry.list) await provider.stop?.();
   });
-  const intake = new InboxIntake(database, app.log);
+  const intake = new InboxIntake(database, app.log, {
+    // Leaves most of the pool to the API and the worker; under a burst, each slot's next
+    // statement carries every delivery that arrived meanwhile.
+    maxInFlight: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 4)),
+    maxEvents: 500,
+  });
   app.decorate('inboxIntake', intake);
   onCloseStep(app, 'inbox intake', () => intake.stop());
   for (const provider of registry.list) {
