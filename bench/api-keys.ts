@@ -117,6 +117,7 @@ async function serve(env: Record<string, string>): Promise<void> {
   const verifier = app.apiKeys.verifier;
   const fakeRequest = {
     ip: '127.0.0.1',
+    headers: {},
     routeOptions: { config: {} },
   } as unknown as FastifyRequest;
   await verifier.authenticate(fakeRequest, k.key);

@@ -78,13 +78,23 @@ export function cpuMicros(pid: number): number {
 }
 
 export interface Measure {
+  /** 2xx responses per second. */
   rps: number;
-  /** Server CPU per request (µs): unlike req/s, barely moved by what else the machine runs. */
+  /**
+   * Server CPU per 2xx response (µs): unlike req/s, barely moved by what else the machine runs.
+   */
   cpuPerRequest: number;
   p99: number;
   p50: number;
   non2xx: number;
+  /** Status codes other than 2xx, and socket errors, with their counts (e.g. `503: 12`). */
+  refused: Record<string, number>;
   maxRssMb: number;
+  /**
+   * CPU the load generator (autocannon, in this process) used, in % of one core. Near 100 %,
+   * the client and not the server sets the rate, and a ratio of rates says nothing.
+   */
+  clientCpuPercent: number;
 }
 
 /** One autocannon slice against `url`, sampling the server's RSS every 200 ms. */
@@ -98,16 +108,29 @@ export async function measure(
     if (pid) maxRss = Math.max(maxRss, rssKb(pid));
   }, 200);
   const cpuBefore = pid ? cpuMicros(pid) : 0;
+  const clientBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
   const result = await autocannon({ url, ...options });
+  const elapsedMicros = Number(process.hrtime.bigint() - started) / 1000;
+  const client = process.cpuUsage(clientBefore);
   const cpu = pid ? cpuMicros(pid) - cpuBefore : 0;
   clearInterval(sampler);
+  const refused: Record<string, number> = {};
+  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {}))
+    if (!status.startsWith('2')) refused[status] = stats.count ?? 0;
+  if (result.errors) refused.errors = result.errors;
+  // Served means 2xx: a refusal (a 503 from Node past the per-socket request limit, a 429)
+  // costs the server little and must not count as throughput.
+  const served = result['2xx'];
   return {
-    rps: result.requests.average,
-    cpuPerRequest: result.requests.total > 0 ? cpu / result.requests.total : 0,
+    rps: served / (elapsedMicros / 1e6),
+    cpuPerRequest: served > 0 ? cpu / served : 0,
     p99: result.latency.p99,
     p50: result.latency.p50,
     non2xx: result.non2xx + result.errors,
+    refused,
     maxRssMb: Math.round(maxRss / 1024),
+    clientCpuPercent: (100 * (client.user + client.system)) / elapsedMicros,
   };
 }
 

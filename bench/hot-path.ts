@@ -12,12 +12,20 @@
  * lines going to /dev/null. Each pair is measured in alternating slices, the first server
  * alternating each round; medians are reported with the per-round ratios and the load average.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/hot-path.ts
+ * The load generator (autocannon) runs in this process, the servers in child processes. On
+ * this 2-core machine they compete: by default (BENCH_PIN=1) the servers are pinned to core 0
+ * and this process to core 1 (`taskset`; Postgres floats), so a server never shares its core
+ * with its client. Each slice reports the client's CPU (% of one core): near 100 %, the client
+ * sets the rate, and the ratio is flagged.
+ *
+ *   flock /tmp/monoid-bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+ *     npx tsx bench/hot-path.ts
  *
  * Env: BENCH_DURATION (s per slice, default 5), BENCH_CONNECTIONS (default 10),
- * BENCH_ROUNDS (default 5), BENCH_ONLY (comma list of healthz,me,tasks),
+ * BENCH_ROUNDS (default 7), BENCH_ONLY (comma list of healthz,me,tasks), BENCH_PIN (1 or 0),
  * BENCH_CPU_PROF=<dir> (the app runs under `node --cpu-prof`, profiles written at exit).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { sql } from 'drizzle-orm';
@@ -41,7 +49,8 @@ import {
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const pin = process.env.BENCH_PIN !== '0';
 const only = new Set((process.env.BENCH_ONLY ?? 'healthz,me,tasks').split(','));
 const profileDir = process.env.BENCH_CPU_PROF;
 const load = () =>
@@ -80,6 +89,10 @@ async function main() {
       API_RATE_LIMIT_PER_MINUTE: '10000000',
       ADDRESS_RATE_LIMIT_PER_MINUTE: '10000000',
       DATABASE_POOL_SIZE: '10',
+      // Connection recycling is not per-request work, and the baseline has none: autocannon
+      // sends its next request on a socket Node has told to close after 1,000 (the production
+      // default), and Node answers those with 503s, ~40 % of all answers on /healthz.
+      HTTP_MAX_REQUESTS_PER_SOCKET: '0',
     };
     const setup = await buildApp(loadConfig({ ...env, DATA_DIR: 'memory', LOG_LEVEL: 'warn' }), {
       database,
@@ -103,6 +116,17 @@ async function main() {
       PORT: '3812',
       BENCH_USER_ID: userId,
     });
+    // Pins whole processes (every thread): servers on core 0, this client on core 1.
+    const pinning = pin
+      ? [
+          [app.pid, 0],
+          [bare.pid, 0],
+          [process.pid, 1],
+        ].map(([pid, core]) => {
+          execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+          return `${pid === process.pid ? 'client' : pid === app.pid ? 'app' : 'baseline'} on core ${core}`;
+        })
+      : ['none'];
     const headers = { authorization: `Bearer ${key}` };
     try {
       await waitFor('http://127.0.0.1:3811/healthz');
@@ -157,8 +181,9 @@ async function main() {
               pids[target.port],
             );
             s[side].push(m);
+            const refused = Object.entries(m.refused).map(([k, n]) => `${k}: ${n}`);
             process.stderr.write(
-              `round ${round + 1} ${pair.name} ${target.label}: ${m.rps.toFixed(0)} req/s, ${m.cpuPerRequest.toFixed(0)} µs CPU/req, p99 ${m.p99} ms, non-2xx ${m.non2xx} (load ${load()})\n`,
+              `round ${round + 1} ${pair.name} ${target.label}: ${m.rps.toFixed(0)} req/s, ${m.cpuPerRequest.toFixed(0)} µs CPU/req, p99 ${m.p99} ms, client CPU ${m.clientCpuPercent.toFixed(0)} %, non-2xx ${m.non2xx}${refused.length ? ` (${refused.join(', ')})` : ''} (load ${load()})\n`,
             );
           }
         }
@@ -171,14 +196,15 @@ async function main() {
         const ratio = median(ratios);
         const cpuSubject = median(s.subject.map((m) => m.cpuPerRequest));
         const cpuBaseline = median(s.baseline.map((m) => m.cpuPerRequest));
-        return `| ${pair.label} | ${median(s.subject.map((m) => m.rps)).toFixed(0)} | ${median(s.subject.map((m) => m.p99))} | ${median(s.baseline.map((m) => m.rps)).toFixed(0)} | ${median(s.baseline.map((m) => m.p99))} | **${ratio.toFixed(0)} %** (${ratios.map((r) => r.toFixed(0)).join(', ')}) | ${cpuSubject.toFixed(0)} / ${cpuBaseline.toFixed(0)} µs = ${((100 * cpuBaseline) / cpuSubject).toFixed(0)} % | ≥ ${pair.target} %: ${ratio >= pair.target ? 'met' : 'not met'} | ${non2xx} |`;
+        const clientMax = Math.max(...[...s.subject, ...s.baseline].map((m) => m.clientCpuPercent));
+        return `| ${pair.label} | ${median(s.subject.map((m) => m.rps)).toFixed(0)} | ${median(s.subject.map((m) => m.p99))} | ${median(s.baseline.map((m) => m.rps)).toFixed(0)} | ${median(s.baseline.map((m) => m.p99))} | **${ratio.toFixed(0)} %** (${ratios.map((r) => r.toFixed(0)).join(', ')}) | ${cpuSubject.toFixed(0)} / ${cpuBaseline.toFixed(0)} µs = ${((100 * cpuBaseline) / cpuSubject).toFixed(0)} % | ≥ ${pair.target} %: ${ratio >= pair.target ? 'met' : 'not met'} | ${clientMax.toFixed(0)} %${clientMax >= 90 ? ' (client-bound)' : ''} | ${non2xx} |`;
       });
       process.stdout.write(
         [
-          `${connections} connections, ${duration} s slices, ${rounds} alternating rounds (medians); load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
+          `${connections} connections, ${duration} s slices, ${rounds} alternating rounds (medians); pinning: ${pinning.join(', ')}; load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
           '',
-          '| Pair | Subject req/s | p99 ms | Baseline req/s | p99 ms | Ratio: median (per round) | Server CPU per request, subject / baseline (= capacity ratio) | Target (on req/s) | non-2xx |',
-          '|---|---|---|---|---|---|---|---|---|',
+          '| Pair | Subject req/s | p99 ms | Baseline req/s | p99 ms | Ratio: median (per round) | Server CPU per request, subject / baseline (= capacity ratio) | Target (on req/s) | Client CPU, max slice (% of a core) | non-2xx |',
+          '|---|---|---|---|---|---|---|---|---|---|',
           ...lines,
           '',
         ].join('\n'),

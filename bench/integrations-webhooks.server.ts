@@ -1,8 +1,9 @@
 /**
  * The server side of bench/integrations-webhooks.ts, in its own process so that the load
  * generator does not share its event loop. Talks to the parent over IPC:
- * sends { ready, url, webhookId, secret, teamId, organizationId, engine }, answers
- * { cmd: 'count' } with { count } (inbox rows), and { cmd: 'stop' } by shutting down.
+ * sends { ready, url, webhookId, secret, teamId, organizationId, engine, databaseUrl,
+ * connectionId }, answers { cmd: 'count' } with { count, inserts } (inbox rows, and the insert
+ * statements sent so far: each is one commit), and { cmd: 'stop' } by shutting down.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { inboxEvents, users } from '../src/db/schema.ts';
 import { createTestDatabase } from '../test/helpers/database.ts';
 import { startFakeLinear } from '../test/helpers/fakes/linear-fake.ts';
+import { countQueries } from '../test/helpers/query-count.ts';
 
 const discard = new Writable({
   write(_chunk, _enc, done) {
@@ -59,13 +61,16 @@ async function main(): Promise<void> {
   const hook = [...linear.webhooks.values()][0];
   if (!hook?.secret) throw new Error('no webhook registered');
 
+  const statements = countQueries(app.database);
+  const inserts = () =>
+    statements.statements.filter((s) => s.includes('insert into inbox_events')).length;
   const send = (message: unknown) => process.send?.(message);
   process.on('message', (message: { cmd?: string }) => {
     if (message.cmd === 'count') {
       void app.database.db
         .select({ n: count() })
         .from(inboxEvents)
-        .then(([row]) => send({ count: Number(row?.n ?? 0) }));
+        .then(([row]) => send({ count: Number(row?.n ?? 0), inserts: inserts() }));
     } else if (message.cmd === 'stop') {
       void (async () => {
         await app.close();
@@ -83,6 +88,8 @@ async function main(): Promise<void> {
     teamId,
     organizationId: linear.organization.id,
     engine: testDb.url ? 'Postgres (node-postgres pool of 10)' : 'embedded PGlite',
+    databaseUrl: testDb.url ?? null,
+    connectionId: connection.id,
   });
 }
 

@@ -5,15 +5,13 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/soak.ts
  * Env: SOAK_SECONDS (600), SOAK_WINDOW_SECONDS (30), SOAK_OUT (docs/benchmarks-soak.md).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { signLinearBody } from '../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../test/automations/fixtures.ts';
-import { LINEAR_KEY, startHarness } from '../test/automations/harness.ts';
-import { clerkEnv, mintSessionToken } from '../test/helpers/clerk.ts';
-import { createTestDatabase } from '../test/helpers/database.ts';
-import { startFakeLinear } from '../test/helpers/fakes/linear-fake.ts';
+import { startProcessHarness } from '../test/automations/harness.ts';
+import { mintSessionToken } from '../test/helpers/clerk.ts';
 import { startServerProcess } from '../test/helpers/server-process.ts';
 
 const TOTAL = Number(process.env.SOAK_SECONDS ?? 600);
@@ -26,21 +24,13 @@ function rssMiB(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-const db = await createTestDatabase();
-const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
-const encryptionKey = randomBytes(32).toString('base64');
-const h = await startHarness({ db, linear, env: { ENCRYPTION_KEY: encryptionKey } });
-const server = await startServerProcess({
-  DATABASE_URL: db.url ?? '',
-  ENCRYPTION_KEY: encryptionKey,
-  ...(clerkEnv() as Record<string, string>),
-  ...linear.env(),
-  PUBLIC_BASE_URL: 'https://monoid.example',
-  AUTOMATION_WORKER_ENABLED: 'true',
+const harness = await startProcessHarness({
   API_RATE_LIMIT_PER_MINUTE: '10000000',
   ADDRESS_RATE_LIMIT_PER_MINUTE: '10000000',
   LOG_LEVEL: 'warn',
 });
+const { h } = harness;
+const server = await startServerProcess(harness.env);
 const pid = server.child.pid ?? 0;
 const session = mintSessionToken({
   sub: h.clerkUserId,
@@ -143,6 +133,5 @@ writeFileSync(
 );
 server.kill('SIGTERM');
 await server.exited;
-await h.close();
-await db.destroy();
+await harness.close();
 process.exit(0);

@@ -1,18 +1,20 @@
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
 import { runMigrations } from './db/migrate.ts';
+import { onCloseStep } from './lifecycle.ts';
 import './http/auth-context.ts';
 import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
 import { registerInputGuard } from './http/input-guard.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
-import { loggerOptions } from './http/logger.ts';
+import { loggerOptions, registerRequestLogging } from './http/logger.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { perAddressRateLimit, registerRateLimiting } from './http/rate-limit.ts';
 import { genRequestId } from './http/request-id.ts';
+import { serializerCompiler } from './http/response-serializer.ts';
 import {
   httpLimits,
   registerResponseHeaders,
@@ -103,7 +105,11 @@ export async function buildApp(
     logger: loggerOptions(config, overrides.logStream),
     genReqId: genRequestId,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // registerRequestLogging writes one line per request instead of Fastify's two.
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: true,
+    }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustedProxies(config.TRUST_PROXY),
     // Bounds for slow or hostile clients (security finding 11); Node's own defaults are
@@ -115,6 +121,7 @@ export async function buildApp(
   });
 
   app.server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  app.decorate('closingSteps', new Set<string>());
 
   const ownsDatabase = !overrides.database;
   // The embedded database opens in one process at a time: take its data-directory lock
@@ -147,7 +154,7 @@ export async function buildApp(
   // Before any feature plugin, so features can push their hooks (API keys: onUserDeleted).
   app.decorate('identityHooks', createIdentityHooks());
   // Registered first, so it runs after every feature's own onClose hook (flushes first).
-  app.addHook('onClose', async () => {
+  onCloseStep(app, 'database', async () => {
     await stopServingEmbedded();
     if (ownsDatabase) await database.close();
     releaseLock();
@@ -158,6 +165,7 @@ export async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerRequestLogging(app);
   registerInputGuard(app); // NUL in any field → 400 before Postgres sees it
   acceptEmptyJsonBodies(app);
   registerResponseHeaders(app); // X-Request-Id and the security headers
@@ -193,7 +201,7 @@ export async function buildApp(
   // Provider call budgets, shared by every instance (Redis with REDIS_URL, else Postgres).
   const clock = overrides.clock ?? systemClock;
   const budget = createBudgetStore({ db: database.db, redisUrl: config.REDIS_URL, log: app.log });
-  app.addHook('onClose', async () => budget.close());
+  onCloseStep(app, 'provider budget store', () => budget.close());
   const registry = createProviders({
     database,
     config,
@@ -215,18 +223,23 @@ export async function buildApp(
   providers = registry;
   app.decorate('integrations', integrations);
   app.decorate('providers', registry);
-  app.addHook('onClose', async () => {
+  onCloseStep(app, 'providers (Linear reconciler)', async () => {
     for (const provider of registry.list) await provider.stop?.();
   });
-  const intake = new InboxIntake(database, app.log);
+  const intake = new InboxIntake(database, app.log, {
+    // Leaves most of the pool to the API and the worker; under a burst, each slot's next
+    // statement carries every delivery that arrived meanwhile.
+    maxInFlight: Math.max(1, Math.floor(config.DATABASE_POOL_SIZE / 4)),
+    maxEvents: 500,
+  });
   app.decorate('inboxIntake', intake);
-  app.addHook('onClose', async () => intake.stop());
+  onCloseStep(app, 'inbox intake', () => intake.stop());
   for (const provider of registry.list) {
     const stop = observeProviderCalls(
       { provider: provider.id, baseUrl: provider.api.url, style: provider.api.style },
       (labels, seconds) => app.metrics.providerCalls.observe(labels, seconds),
     );
-    app.addHook('onClose', async () => stop());
+    onCloseStep(app, `${provider.id} call metrics`, stop);
   }
   app.metricsCollectors.push(async () => {
     const stats = await readInboxStats(database.db);
@@ -289,11 +302,11 @@ export async function buildApp(
   });
   app.decorate('retention', retention);
   app.addHook('onReady', async () => retention.start());
-  app.addHook('preClose', async () => retention.stop());
+  onCloseStep(app, 'inbox retention', () => retention.stop(), 'preClose');
   // Deliveries received by this process wake its own worker at once, after their commit;
   // NOTIFY (coalesced) is for the other processes.
   const stopWaking = intake.onInboxEvents(() => app.inboxWorker.wake());
-  app.addHook('onClose', async () => stopWaking());
+  onCloseStep(app, 'inbox wake-up', stopWaking);
 
   await registerOpenApi(app, config);
   await app.register(healthRoutes);
@@ -310,7 +323,7 @@ export async function buildApp(
     retentionDays: config.SECURITY_LOG_RETENTION_DAYS,
     onError: (err) => app.log.warn({ err }, 'could not prune the security log'),
   });
-  app.addHook('onClose', async () => stopRetention());
+  onCloseStep(app, 'security log retention', stopRetention);
   await app.register(
     async (v1) => {
       await v1.register(apiKeyAuth); // onRequest hook: key, rate limit, scope → request.principal

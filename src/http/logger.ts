@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.ts';
 import { redactUrl } from './redact-url.ts';
 
@@ -50,24 +51,50 @@ export function loggableError(
   };
 }
 
+const censored = new Set<string>(redactedHeaders);
+
+function censorHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers))
+    copy[name] = censored.has(name.toLowerCase()) ? '[Redacted]' : value;
+  return copy;
+}
+
+type PrettyFactory = (options: Record<string, unknown>) => Writable;
+
+/**
+ * Readable lines for a person at a terminal: pino-pretty (a development dependency) when it is
+ * installed, stdout is a TTY and NODE_ENV is not production; JSON lines otherwise. It runs in
+ * this thread (`sync`), not as a pino transport: a transport's worker thread is one more thing
+ * that can hold the process open at exit.
+ */
+function terminalStream(config: Config): Writable | undefined {
+  if (config.NODE_ENV === 'production' || !process.stdout.isTTY) return undefined;
+  try {
+    const pretty = createRequire(import.meta.url)('pino-pretty') as PrettyFactory;
+    return pretty({
+      sync: true,
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+  } catch {
+    return undefined; // a production install has no pino-pretty
+  }
+}
+
 export function loggerOptions(
   config: Config,
   stream?: Writable,
 ): NonNullable<FastifyServerOptions['logger']> {
+  const destination = stream ?? terminalStream(config);
   return {
     level: config.LOG_LEVEL,
-    ...(stream ? { stream } : {}),
+    ...(destination ? { stream: destination } : {}),
     redact: {
-      paths: [
-        ...redactedHeaders.map((h) => `req.headers["${h}"]`),
-        ...redactedHeaders.map((h) => `res.headers["${h}"]`),
-        'key',
-        '*.key',
-        'token',
-        '*.token',
-        'secret',
-        '*.secret',
-      ],
+      // Credential headers are censored by the `req` serializer (a copy, per line), not by a
+      // redaction path each: paths are evaluated on every line, and request lines are the most.
+      paths: ['key', '*.key', 'token', '*.token', 'secret', '*.secret'],
       censor: '[Redacted]',
     },
     serializers: {
@@ -83,9 +110,24 @@ export function loggerOptions(
           method: request.method,
           url: redactUrl(request.url),
           remoteAddress: request.ip,
-          headers: request.headers,
+          headers: censorHeaders(request.headers),
         };
       },
     },
   };
+}
+
+/**
+ * One log line per request, written when the response is sent: the request (method, redacted
+ * URL, address, redacted headers), the status and the time taken. Fastify's own request
+ * logging (a line on arrival and another on completion) is turned off in `app.ts`.
+ */
+export function registerRequestLogging(app: FastifyInstance): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { req: request, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+    done();
+  });
 }

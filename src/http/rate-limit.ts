@@ -1,7 +1,8 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import { onCloseStep } from '../lifecycle.ts';
 import { AppError } from './errors.ts';
 
 declare module 'fastify' {
@@ -26,6 +27,8 @@ declare module 'fastify' {
 export async function registerRateLimiting(app: FastifyInstance, config: Config): Promise<void> {
   let redis: Redis | null = null;
   if (config.REDIS_URL) {
+    // Loaded only when configured: a process without Redis never pays for the client.
+    const { Redis } = await import('ioredis');
     redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
       connectTimeout: 2_000,
@@ -52,9 +55,10 @@ export async function registerRateLimiting(app: FastifyInstance, config: Config)
     skipOnError: true,
     ...(redis ? { redis, nameSpace: 'monoid:rl:' } : {}),
   });
-  app.addHook('onClose', async () => {
-    if (redis) await redis.quit().catch(() => undefined);
-  });
+  if (redis) {
+    const client = redis;
+    onCloseStep(app, 'rate-limit Redis', () => client.quit().catch(() => undefined));
+  }
 }
 
 /** The client address a per-address limit counts (IPv6 grouped by /64, as the plugin does). */

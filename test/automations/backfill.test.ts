@@ -2,20 +2,12 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearBackfills } from '../../src/db/schema.ts';
 import type { FakeLinearCall } from '../helpers/fakes/linear-fake.ts';
+import { cursorPage } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 const ISSUES = 320;
 const PROJECTS = 3;
 const PAGE = 50;
-
-/** Serves a team's issues and projects in cursor pages, the way Linear's connections do. */
-function paged<T>(items: T[], variables: Record<string, unknown>) {
-  const first = Number(variables.first);
-  const start = variables.after ? Number(String(variables.after).replace('c', '')) : 0;
-  const nodes = items.slice(start, start + first);
-  const end = start + nodes.length;
-  return { nodes, pageInfo: { hasNextPage: end < items.length, endCursor: `c${end}` } };
-}
 
 describe('Linear backfill on link', () => {
   let h: Harness;
@@ -56,7 +48,7 @@ describe('Linear backfill on link', () => {
     }));
     h.linear.handle('MonoidBackfillProjects', (variables) => {
       expect(variables.teamId).toBe(team.id);
-      return { team: { projects: paged(projects, variables) } };
+      return { team: { projects: cursorPage(projects, variables) } };
     });
     h.linear.handle(
       'MonoidBackfillIssues',
@@ -67,7 +59,7 @@ describe('Linear backfill on link', () => {
           failOnCall = null;
           throw new Error('Linear is having a bad day');
         }
-        return { issues: paged(issues, variables) };
+        return { issues: cursorPage(issues, variables) };
       },
     );
   });

@@ -145,3 +145,37 @@ export function notionPage(
     },
   };
 }
+
+/** Issue `i` of a team as a backfill page returns it (`BACKFILL_ISSUE_FIELDS`). */
+export function backfillIssueNode(
+  i: number,
+  team: { id: string; key: string; name: string },
+  o: { idPrefix?: string; stateType?: string } = {},
+): Record<string, unknown> {
+  const stateType = o.stateType ?? 'unstarted';
+  return {
+    id: `${o.idPrefix ?? ''}iss-${i}`,
+    identifier: `${team.key}-${i}`,
+    title: `Issue ${i}`,
+    description: null,
+    priority: 0,
+    dueDate: null,
+    url: `https://linear.app/acme/issue/${team.key}-${i}`,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-03T00:00:00.000Z',
+    archivedAt: null,
+    state: { id: `st-${stateType}`, name: stateType, type: stateType },
+    team: { id: team.id, key: team.key, name: team.name },
+    assignee: null,
+    labels: { nodes: [] },
+    project: null,
+  };
+}
+
+/** One cursor page of `items` (`first`, `after` = `c<offset>`), as Linear's connections page. */
+export function cursorPage<T>(items: readonly T[], variables: Record<string, unknown>) {
+  const start = variables.after ? Number(String(variables.after).slice(1)) : 0;
+  const nodes = items.slice(start, start + Number(variables.first));
+  const end = start + nodes.length;
+  return { nodes, pageInfo: { hasNextPage: end < items.length, endCursor: `c${end}` } };
+}

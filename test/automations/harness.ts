@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../src/modules/providers/budget/clock.ts';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { signNotionBody } from '../../src/modules/providers/notion/notion-signature.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { clerkEnv, mintSessionToken } from '../helpers/clerk.ts';
-import type { TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
 
 export const LINEAR_KEY = 'lin_api_automation_test_key';
@@ -178,6 +178,47 @@ export async function connectNotion(
         payload: body,
       });
       return res.statusCode;
+    },
+  };
+}
+
+/**
+ * The environment of a real server process (`startServerProcess`) on `db` and the fake
+ * Linear, with the at-rest key its harness uses and the worker on.
+ */
+export function serverProcessEnv(
+  input: { db: TestDatabase; linear: FakeLinear; encryptionKey: string },
+  env: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: input.db.url ?? '',
+    ENCRYPTION_KEY: input.encryptionKey,
+    ...(clerkEnv() as Record<string, string>),
+    ...input.linear.env(),
+    PUBLIC_BASE_URL: 'https://monoid.example',
+    AUTOMATION_WORKER_ENABLED: 'true',
+    ...env,
+  };
+}
+
+/** A harness on its own Postgres database, and the environment of server processes sharing it. */
+export async function startProcessHarness(env: Record<string, string> = {}): Promise<{
+  linear: FakeLinear;
+  h: Harness;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}> {
+  const db = await createTestDatabase();
+  const linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
+  const encryptionKey = randomBytes(32).toString('base64');
+  const h = await startHarness({ db, linear, env: { ENCRYPTION_KEY: encryptionKey } });
+  return {
+    linear,
+    h,
+    env: serverProcessEnv({ db, linear, encryptionKey }, env),
+    async close() {
+      await h.close();
+      await db.destroy();
     },
   };
 }

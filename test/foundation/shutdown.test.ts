@@ -50,7 +50,7 @@ describe('graceful shutdown', () => {
       rmSync(dataDir, { recursive: true, force: true });
       await db.destroy();
     }
-  }, 60_000);
+  }, 180_000);
 
   it('a bad configuration stops the process with a message naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -64,5 +64,5 @@ describe('graceful shutdown', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(1);
     expect(stderr).toContain('PORT');
-  }, 30_000);
+  }, 120_000);
 });

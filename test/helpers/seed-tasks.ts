@@ -51,3 +51,15 @@ export async function seedTasks(
     from generate_series(1, ${sql.raw(String(Math.trunc(count)))}) g, p, c, k, r`);
   await db.execute(sql`analyze`);
 }
+
+/** Bare users (no Clerk profile) for repository-level tests; their ids in the given order. */
+export async function insertUsers(database: Database, clerkIds: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const clerkId of clerkIds) {
+    const result = (await database.db.execute(
+      sql`insert into users (clerk_id) values (${clerkId}) returning id`,
+    )) as unknown as { rows: Array<{ id: string }> };
+    ids.push(result.rows[0]?.id ?? '');
+  }
+  return ids;
+}

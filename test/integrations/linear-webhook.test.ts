@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, integrationConnections } from '../../src/db/schema.ts';
+import { InboxGroupCommit } from '../../src/modules/inbox/inbox-group-commit.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
+import { countQueries } from '../helpers/query-count.ts';
 import { createContainer, createUser, linearHeaders, linearIssuePayload } from './fixtures.ts';
 
 const API_KEY = 'lin_api_secret_personal_key_123';
@@ -139,6 +141,79 @@ describe('POST /webhooks/linear', () => {
       unsubscribe();
       await unlisten();
     }
+  });
+
+  it('a burst of concurrent deliveries shares commits; each is stored once and answered exactly', async () => {
+    const bodies = Array.from({ length: 120 }, () =>
+      JSON.stringify(linearIssuePayload({ webhookId, teamId })),
+    );
+    // Every fourth delivery is also sent a second time within the same burst.
+    const sends = [...bodies, ...bodies.filter((_, i) => i % 4 === 0)];
+    const counter = countQueries(t.app.database);
+    let answers: Array<{ body: string; status: number; duplicate: boolean }>;
+    try {
+      answers = await Promise.all(
+        sends.map(async (body) => {
+          const res = await deliver(body, linearHeaders(body, secret));
+          return { body, status: res.statusCode, duplicate: res.json().duplicate as boolean };
+        }),
+      );
+    } finally {
+      counter.restore();
+    }
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    for (const [i, body] of bodies.entries()) {
+      const outcomes = answers.filter((a) => a.body === body).map((a) => a.duplicate);
+      expect(outcomes.sort()).toEqual(i % 4 === 0 ? [false, true] : [false]);
+    }
+    const ids = new Set(bodies.map((b) => (JSON.parse(b) as { data: { id: string } }).data.id));
+    const stored = (await rows()).filter((r) => r.entityId !== null && ids.has(r.entityId));
+    expect(stored).toHaveLength(bodies.length);
+    const inserts = counter.statements.filter((q) => q.includes('insert into inbox_events'));
+    expect(inserts.length).toBeLessThan(sends.length / 2);
+  });
+
+  it('one bad row in a shared commit fails only its own delivery', async () => {
+    const commits = new InboxGroupCommit(t.app.database.db, { maxInFlight: 1, maxEvents: 500 });
+    const event = (connection = connectionId) => ({
+      provider: 'linear' as const,
+      deliveryId: randomUUID(),
+      dedupeKey: randomUUID(),
+      connectionId: connection,
+      eventType: 'Issue.update',
+      entityType: 'Issue',
+      entityId: randomUUID(),
+      teamId,
+      occurredAt: new Date().toISOString(),
+      payloadJson: '{}',
+    });
+    const existing = event();
+    expect(await commits.insert([existing])).toHaveLength(1);
+    const counter = countQueries(t.app.database);
+    try {
+      const good = Array.from({ length: 5 }, () => event());
+      // The first takes the only slot; the rest gather behind it into one statement, which
+      // the row of an unknown connection fails (foreign key).
+      const results = await Promise.allSettled([
+        commits.insert([event()]),
+        ...good.map((e) => commits.insert([e])),
+        commits.insert([event(randomUUID())]),
+        commits.insert([{ ...existing, deliveryId: randomUUID() }]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([
+        ...Array(6).fill('fulfilled'),
+        'rejected',
+        'fulfilled',
+      ]);
+      const values = results.map((r) => (r.status === 'fulfilled' ? r.value.length : -1));
+      expect(values).toEqual([1, 1, 1, 1, 1, 1, -1, 0]);
+      // One alone, one shared statement that failed, then each of the 7 gathered alone.
+      expect(counter.count).toBe(9);
+    } finally {
+      counter.restore();
+    }
+    const stored = await rows();
+    expect(stored.filter((r) => r.dedupeKey === existing.dedupeKey)).toHaveLength(1);
   });
 
   it('keeps the exact bytes: a body with unusual spacing verifies and is stored', async () => {

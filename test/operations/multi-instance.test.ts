@@ -3,8 +3,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { linearIssuePayload } from '../automations/fixtures.ts';
-import { type Harness, LINEAR_KEY, startHarness } from '../automations/harness.ts';
-import { clerkEnv } from '../helpers/clerk.ts';
+import {
+  type Harness,
+  LINEAR_KEY,
+  serverProcessEnv,
+  startHarness,
+} from '../automations/harness.ts';
 import { createTestDatabase, type TestDatabase, testPostgresUrl } from '../helpers/database.ts';
 import { type FakeLinear, startFakeLinear } from '../helpers/fakes/linear-fake.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
@@ -54,17 +58,14 @@ describe.runIf(testPostgresUrl())('several instances on one database', () => {
     linear = await startFakeLinear({ tokens: [LINEAR_KEY] });
     // Every instance must share the key that encrypts webhook secrets and tokens at rest.
     const encryptionKey = randomBytes(32).toString('base64');
-    const env: Record<string, string> = {
-      DATABASE_URL: db.url ?? '',
-      ENCRYPTION_KEY: encryptionKey,
-      ...(clerkEnv() as Record<string, string>),
-      ...linear.env(),
-      PUBLIC_BASE_URL: 'https://monoid.example',
-      AUTOMATION_WORKER_ENABLED: 'true',
-      AUTOMATION_POLL_MS: '200',
-      API_RATE_LIMIT_PER_MINUTE: '10',
-      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    };
+    const env = serverProcessEnv(
+      { db, linear, encryptionKey },
+      {
+        AUTOMATION_POLL_MS: '200',
+        API_RATE_LIMIT_PER_MINUTE: '10',
+        ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      },
+    );
     // Both at once on an empty database: the migration lock makes them take turns.
     servers.push(...(await Promise.all([startServerProcess(env), startServerProcess(env)])));
     h = await startHarness({

@@ -1,17 +1,18 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskListQuery } from '../../src/modules/tasks/tasks.repository.ts';
+import { taskListQuery, taskListStatementOf } from '../../src/modules/tasks/tasks.repository.ts';
 import { type TaskListQuery, taskListQuerySchema } from '../../src/modules/tasks/tasks.schemas.ts';
 import { taskFilterFor } from '../../src/modules/tasks/tasks.service.ts';
 import { type Actor, loadActor } from '../../src/modules/workspaces/workspace.service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { seedTasks } from '../helpers/seed-tasks.ts';
+import { insertUsers, seedTasks } from '../helpers/seed-tasks.ts';
 import { seedOrganisation } from '../helpers/workspaces.ts';
 
 /**
  * With 100,000 tasks in one workspace, no list query of the contract scans the tasks table:
  * every filter (alone, combined, and the default order) is served by an index. The plans are
- * those of the exact SQL the API runs (the repository's query builder).
+ * those of the exact SQL the API runs: the repository's query builder, and for requests it
+ * runs as prepared statements, the statement's generic plan (the one Postgres settles on).
  */
 describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
   let tdb: TestDatabase;
@@ -22,11 +23,10 @@ describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     const db = tdb.database.db;
-    const rows = (await db.execute(
-      sql`insert into users (clerk_id) values ('user_explain'), ('user_other') returning id`,
-    )) as unknown as { rows: Array<{ id: string }> };
-    const userId = rows.rows[0]!.id;
-    const otherId = rows.rows[1]!.id;
+    const [userId = '', otherId = ''] = await insertUsers(tdb.database, [
+      'user_explain',
+      'user_other',
+    ]);
     await seedTasks(tdb.database, userId);
     await seedTasks(tdb.database, otherId);
     solo = await loadActor(db, userId);
@@ -54,6 +54,33 @@ describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
       ? await tdb.database.pool.query(explain, params)
       : await tdb.database.pglite!.query(explain, params);
     return (result.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  /** The generic plan of the prepared statement the API runs for `query`, if it prepares one. */
+  async function genericPlan(actor: Actor, query: string): Promise<string | undefined> {
+    const parsed: TaskListQuery = taskListQuerySchema.parse(
+      Object.fromEntries(new URLSearchParams(query)),
+    );
+    const statement = taskListStatementOf(
+      tdb.database.db,
+      await taskFilterFor(tdb.database.db, actor, parsed),
+    );
+    if (!statement) return undefined;
+    const { sql: text, params } = statement.build().toSQL();
+    const client = await tdb.database.pool!.connect();
+    try {
+      await client.query('set plan_cache_mode = force_generic_plan');
+      await client.query(`prepare generic as ${text}`);
+      const values = params.map((p) => {
+        const value = statement.params[(p as { name: string }).name];
+        return typeof value === 'number' ? String(value) : client.escapeLiteral(String(value));
+      });
+      const result = await client.query(`explain execute generic(${values.join(', ')})`);
+      return (result.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('deallocate all; reset plan_cache_mode');
+      client.release();
+    }
   }
 
   const queries = () => [
@@ -99,6 +126,23 @@ describe('task list indexes (EXPLAIN, 100,000 tasks)', () => {
       const p = await plan(member, q);
       expect(p, `${q}\n${p}`).not.toMatch(/Seq Scan on tasks/);
     }
+  });
+
+  it('prepared list statements keep an index plan when Postgres plans them generically', async () => {
+    if (!tdb.database.pool) return; // the embedded engine runs the builder's queries only
+    let prepared = 0;
+    for (const [actor, q] of [
+      ...queries().map((q) => [solo, q] as const),
+      ...['', 'bucket=todo', 'inboxTriage=this_week'].map((q) => [member, q] as const),
+    ]) {
+      const p = await genericPlan(actor, q);
+      if (p === undefined) continue;
+      prepared++;
+      expect(p, `${q}\n${p}`).not.toMatch(/Seq Scan on tasks/);
+      expect(p, q).toMatch(/Index|Bitmap/);
+    }
+    // The default list, each equality filter alone and combined, on one and several workspaces.
+    expect(prepared).toBeGreaterThanOrEqual(13);
   });
 
   it('the benchmark query reads the bucket index in order (no sort of the workspace)', async () => {

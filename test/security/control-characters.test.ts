@@ -71,11 +71,34 @@ describe('NUL and control characters', () => {
     const body = await user.request('POST', '/api/v1/tasks', { title: 'a\u0000b' });
     expect(body.statusCode).toBe(400);
     expect(body.json().errors[0].path).toBe('body.title');
-    const key = await user.request('POST', '/api/v1/tasks', { title: 't', ['x\u0000']: 1 });
+    const key = await user.request('POST', '/api/v1/tasks', { title: 't', 'x\u0000': 1 });
     expect(key.statusCode).toBe(400);
     const query = await user.request('GET', '/api/v1/tasks?bucket=to%00do');
     expect(query.statusCode).toBe(400);
     expect(query.json().errors[0].path).toBe('query.bucket');
+  });
+
+  it('NUL in a path id is the documented 400; in an undeclared query parameter it is ignored', async () => {
+    const user = await createApiUser(t.app);
+    const created = await user.request('POST', '/api/v1/tasks', { title: 'kept' });
+    const id = created.json().data._id as string;
+
+    const inPath = await user.request('GET', '/api/v1/tasks/ab%00cd');
+    expect(inPath.statusCode).toBe(400);
+    expect(inPath.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(inPath.json().errors[0].path).toBe('params.id');
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+    const getTask = doc.paths['/api/v1/tasks/{id}'].get;
+    expect(getTask.responses['400'].content['application/problem+json']).toBeDefined();
+
+    // Undeclared: never read, so neither refused nor documented as a 400.
+    const me = await user.request('GET', '/api/v1/me?debug=%00');
+    expect(me.statusCode).toBe(200);
+    expect(doc.paths['/api/v1/me'].get.responses['400']).toBeUndefined();
+    const one = await user.request('GET', `/api/v1/tasks/${id}?x=a%00b`);
+    expect(one.statusCode).toBe(200);
+    const deleted = await user.request('DELETE', `/api/v1/tasks/${id}?x=%00`);
+    expect(deleted.statusCode).toBe(200);
   });
 
   it('a failed query is logged without its parameters', async () => {

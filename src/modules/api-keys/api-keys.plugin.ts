@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { clientAddress, createLimiter } from '../../http/rate-limit.ts';
+import { onCloseStep } from '../../lifecycle.ts';
 import { ApiKeyHasher } from './api-key.hasher.ts';
 import { ApiKeyVerifier } from './api-key.verifier.ts';
 import {
@@ -94,7 +95,7 @@ export const apiKeysPlugin = fp(
 
     const unlisten = await verifier.listen();
     verifier.start();
-    app.addHook('onClose', async () => {
+    onCloseStep(app, 'API key verifier', async () => {
       await unlisten().catch(() => undefined);
       await verifier.stop();
     });

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import { organisations, users } from '../identity/identity.table.ts';
 import { type ApiKeyRow, apiKeyAddresses, apiKeys, type NewApiKeyRow } from './api-keys.table.ts';
 
@@ -179,8 +180,20 @@ export async function ensureUserByClerkId(
   return { id: existing.id, created: false, deleted: existing.deletedAt !== null };
 }
 
+const userByIdQuery = (db: Executor) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .limit(1);
+// `GET /api/v1/me` reads it on every call: built and planned once.
+const preparedUserById = preparedFor((db) => userByIdQuery(db).prepare('api_me_user_by_id'));
+
 export async function findUserById(db: Executor, userId: string) {
-  const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+  const prepared = preparedUserById(db);
+  const [row] = prepared
+    ? await prepared.execute({ userId })
+    : await userByIdQuery(db).execute({ userId });
   return row;
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { onCloseStep } from '../../lifecycle.ts';
 import { type BackgroundJob, InboxWorker } from '../inbox/inbox.worker.ts';
 import type { ItemStore } from './automation.effects.ts';
 import { automationHandler, type PreparedEvent } from './automation.processor.ts';
@@ -68,9 +69,7 @@ export const automationsPlugin = fp(
       });
     }
     // preClose: stop claiming before the server and the database close.
-    app.addHook('preClose', async () => {
-      await worker.stop();
-    });
+    onCloseStep(app, 'inbox worker', () => worker.stop(), 'preClose');
   },
   { name: 'automations' },
 );

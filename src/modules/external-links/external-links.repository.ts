@@ -1,8 +1,8 @@
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import { fromExcluded } from '../../db/upsert.ts';
-import { preparedFor } from '../workspaces/prepared.ts';
 import {
   type ExternalLinkRow,
   type ExternalProvider,

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { preparedFor } from '../../db/prepared.ts';
 import {
   type MembershipRow,
   memberships,
@@ -22,18 +23,28 @@ export async function listOrganisationAccess(
   db: Executor,
   userId: string,
 ): Promise<OrganisationAccess[]> {
+  const prepared = preparedAccess(db);
+  return prepared ? prepared.execute({ userId }) : organisationAccessQuery(db).execute({ userId });
+}
+
+function organisationAccessQuery(db: Executor) {
   return db
     .select({ organisationId: memberships.organisationId, role: memberships.role })
     .from(memberships)
     .innerJoin(organisations, eq(organisations.id, memberships.organisationId))
     .where(
       and(
-        eq(memberships.userId, userId),
+        eq(memberships.userId, sql.placeholder('userId')),
         isNull(memberships.deletedAt),
         isNull(organisations.deletedAt),
       ),
     );
 }
+
+// Run on every authenticated request: built and planned once.
+const preparedAccess = preparedFor((db) =>
+  organisationAccessQuery(db).prepare('organisation_access_of_user'),
+);
 
 export async function findUserByClerkId(
   db: Executor,

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { insertInboxEvents, type NewInboxEvent } from './inbox.repository.ts';
+import type { NewInboxEvent } from './inbox.repository.ts';
+import { type GroupCommitOptions, InboxGroupCommit } from './inbox-group-commit.ts';
 
 /** NOTIFY channel announcing new inbox rows (coalesced, empty payload). */
 export const INBOX_CHANNEL = 'inbox_events';
@@ -41,23 +42,27 @@ export interface WebhookAck {
 
 /**
  * The one intake path: the provider's verifier checks the delivery over its raw bytes, and
- * the verified events are committed to the inbox before the route answers 200. Nothing else
- * happens here: the provider is waiting (Linear gives up after 5 s) and processing belongs
- * to the inbox worker.
+ * the verified events are committed to the inbox before the route answers 200 (concurrent
+ * deliveries share commits: InboxGroupCommit). Nothing else happens here: the provider is
+ * waiting (Linear gives up after 5 s) and processing belongs to the inbox worker.
  */
 export class InboxIntake {
   readonly #listeners = new Set<(ids: string[]) => void>();
+  readonly #commits: InboxGroupCommit;
   #notifyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly log: FastifyBaseLogger,
-  ) {}
+    commit: GroupCommitOptions,
+  ) {
+    this.#commits = new InboxGroupCommit(database.db, commit);
+  }
 
   async accept(verifier: WebhookVerifier, delivery: WebhookDelivery): Promise<WebhookAck> {
     const verified = await verifier.verify(delivery);
     if (verified.kind === 'handshake') return { received: true, duplicate: false };
-    const inserted = await insertInboxEvents(this.database.db, verified.events);
+    const inserted = await this.#commits.insert(verified.events);
     if (inserted.length > 0) this.#signal(inserted);
     return { received: true, duplicate: inserted.length === 0 };
   }

@@ -1,7 +1,20 @@
-import { and, asc, desc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
-import { type PgColumn, unionAll } from 'drizzle-orm/pg-core';
-import type { Executor } from '../../db/database.ts';
-import { preparedFor } from '../workspaces/prepared.ts';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  lte,
+  Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import { type PgColumn, PgTransaction, unionAll } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { Db, Executor } from '../../db/database.ts';
+import { poolOf, preparedFor } from '../../db/prepared.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
 
@@ -39,15 +52,25 @@ function pushRange<T extends string | number>(
   if (range.lte !== undefined) where.push(lte(column, range.lte));
 }
 
+/** The equality filters of a list, by column: the ones a prepared list statement binds. */
+const equalityFilters = {
+  bucket: tasks.bucket,
+  inboxTriage: tasks.inboxTriage,
+  projectId: tasks.projectId,
+  categoryId: tasks.categoryId,
+  containerId: tasks.containerId,
+  assigneeId: tasks.assigneeId,
+  routineBlockId: tasks.routineBlockId,
+} as const;
+type EqualityFilter = keyof typeof equalityFilters;
+const equalityNames = Object.keys(equalityFilters) as EqualityFilter[];
+
 function taskListWhere(f: TaskFilter, workspaceIds: readonly string[]): SQL | undefined {
   const where: SQL[] = [inWorkspaces(tasks.workspaceId, workspaceIds)];
-  if (f.bucket) where.push(eq(tasks.bucket, f.bucket));
-  if (f.inboxTriage) where.push(eq(tasks.inboxTriage, f.inboxTriage));
-  if (f.projectId) where.push(eq(tasks.projectId, f.projectId));
-  if (f.categoryId) where.push(eq(tasks.categoryId, f.categoryId));
-  if (f.containerId) where.push(eq(tasks.containerId, f.containerId));
-  if (f.assigneeId) where.push(eq(tasks.assigneeId, f.assigneeId));
-  if (f.routineBlockId) where.push(eq(tasks.routineBlockId, f.routineBlockId));
+  for (const name of equalityNames) {
+    const value = f[name];
+    if (value) where.push(eq(equalityFilters[name], value));
+  }
   pushRange(where, tasks.doDate, f.doDate);
   pushRange(where, tasks.dueDate, f.dueDate);
   pushRange(where, tasks.doEndDate, f.doEndDate);
@@ -91,8 +114,170 @@ export function taskListQuery(db: Executor, f: TaskFilter) {
     .offset(f.offset);
 }
 
+const hasRange = (r: Range<unknown> | undefined) =>
+  r !== undefined && (r.eq !== undefined || r.gte !== undefined || r.lte !== undefined);
+
+/**
+ * The statement shape of a list request that can be prepared: its workspace count and the
+ * equality filters it uses. Range filters are left to the builder: a prepared statement's
+ * generic plan cannot see their bounds (`due_date >= $1` could match a day or everything).
+ */
+function preparableShape(f: TaskFilter): { key: string; filters: EqualityFilter[] } | undefined {
+  const n = f.workspaceIds.length;
+  if (n === 0 || n > MAX_BRANCHES) return undefined;
+  if (hasRange(f.doDate) || hasRange(f.dueDate) || hasRange(f.doEndDate)) return undefined;
+  if (hasRange(f.scheduledAt)) return undefined;
+  const filters = equalityNames.filter((name) => f[name]);
+  return { key: `${n}:${filters.join(',')}`, filters };
+}
+
+/** `taskListQuery` with every value a placeholder (`ws0`.., the filters, `limit`, `offset`). */
+function taskListStatement(db: Db, workspaces: number, filters: readonly EqualityFilter[]) {
+  const order = [desc(tasks.updatedAt), asc(tasks.id)] as const;
+  const where = (workspace: number) =>
+    and(
+      eq(tasks.workspaceId, sql.placeholder(`ws${workspace}`)),
+      ...filters.map((name) => eq(equalityFilters[name], sql.placeholder(name))),
+    );
+  const limit = sql.placeholder('limit');
+  const offset = sql.placeholder('offset');
+  if (workspaces === 1)
+    return db
+      .select()
+      .from(tasks)
+      .where(where(0))
+      .orderBy(...order)
+      .limit(limit)
+      .offset(offset);
+  const branches = Array.from({ length: workspaces }, (_, i) =>
+    db
+      .select()
+      .from(tasks)
+      .where(where(i))
+      .orderBy(...order)
+      .limit(sql.placeholder('window')),
+  );
+  const [first, second, ...rest] = branches;
+  return unionAll(first as NonNullable<typeof first>, second as NonNullable<typeof second>, ...rest)
+    .orderBy(...order)
+    .limit(limit)
+    .offset(offset);
+}
+
+/**
+ * The statement a preparable list request runs (values as placeholders) and its values, or
+ * undefined when the request is not preparable (the EXPLAIN test plans it generically).
+ */
+export function taskListStatementOf(db: Db, f: TaskFilter) {
+  const shape = preparableShape(f);
+  if (!shape) return undefined;
+  const params: Record<string, unknown> = {
+    limit: f.limit,
+    offset: f.offset,
+    window: f.limit + f.offset,
+  };
+  f.workspaceIds.forEach((id, i) => {
+    params[`ws${i}`] = id;
+  });
+  for (const name of shape.filters) params[name] = f[name];
+  return {
+    key: shape.key,
+    params,
+    build: () => taskListStatement(db, f.workspaceIds.length, shape.filters),
+  };
+}
+
+/** A list statement ready to run: its name, SQL, and its placeholders in parameter order. */
+interface ListStatement {
+  name: string;
+  text: string;
+  placeholders: string[];
+}
+
+/** Shapes prepared per database; past this many, further shapes run through the builder. */
+const MAX_PREPARED_SHAPES = 200;
+const listStatements = new WeakMap<Db, Map<string, ListStatement>>();
+
+function listStatementFor(db: Db, statement: NonNullable<ReturnType<typeof taskListStatementOf>>) {
+  let byShape = listStatements.get(db);
+  if (!byShape) {
+    byShape = new Map();
+    listStatements.set(db, byShape);
+  }
+  let prepared = byShape.get(statement.key);
+  if (!prepared && byShape.size < MAX_PREPARED_SHAPES) {
+    const { sql: text, params } = statement.build().toSQL();
+    prepared = {
+      name: `tasks_list_${byShape.size}`,
+      text,
+      placeholders: params.map((p) => (p instanceof Placeholder ? p.name : '')),
+    };
+    byShape.set(statement.key, prepared);
+  }
+  return prepared;
+}
+
+// Row values as Postgres sends them, but `date` as its text (drizzle's mode: 'string').
+const rawDates = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.DATE
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const columnIndex = Object.fromEntries(
+  Object.keys(getTableColumns(tasks)).map((name, i) => [name, i]),
+) as Record<keyof TaskRow, number>;
+const epochMs = (value: unknown) => (value === null ? null : Number(value));
+
+/** A row of `select * from tasks` (array mode, `rawDates`) as drizzle would map it. */
+function taskRowOf(row: unknown[]): TaskRow {
+  const at = <K extends keyof TaskRow>(name: K) => row[columnIndex[name]] as TaskRow[K];
+  return {
+    id: at('id'),
+    userId: at('userId'),
+    organisationId: at('organisationId'),
+    workspaceId: at('workspaceId'),
+    createdAt: Number(at('createdAt')),
+    updatedAt: Number(at('updatedAt')),
+    title: at('title'),
+    notes: at('notes'),
+    doneAt: epochMs(at('doneAt')),
+    projectId: at('projectId'),
+    categoryId: at('categoryId'),
+    containerId: at('containerId'),
+    bucket: at('bucket'),
+    inboxTriage: at('inboxTriage'),
+    routineBlockId: at('routineBlockId'),
+    assigneeId: at('assigneeId'),
+    doDate: at('doDate'),
+    doEndDate: at('doEndDate'),
+    dueDate: at('dueDate'),
+    scheduledAt: epochMs(at('scheduledAt')),
+    labelIds: at('labelIds'),
+  };
+}
+
+/**
+ * Preparable list requests on Postgres run as named statements (Postgres parses and plans
+ * each once per connection; the SQL is built once per process) and their rows are mapped by
+ * hand: drizzle's generic row mapping cost more than the rest of the list's own work. In a
+ * transaction, on the embedded database, for other shapes or past MAX_PREPARED_SHAPES, the
+ * builder runs the same query.
+ */
 export async function listTaskRows(db: Executor, f: TaskFilter): Promise<TaskRow[]> {
-  return taskListQuery(db, f);
+  const client = db instanceof PgTransaction ? undefined : poolOf(db);
+  const statement = client ? taskListStatementOf(db, f) : undefined;
+  const prepared = statement && listStatementFor(db, statement);
+  if (!client || !statement || !prepared) return taskListQuery(db, f);
+  const result = await client.query<unknown[]>({
+    name: prepared.name,
+    text: prepared.text,
+    values: prepared.placeholders.map((name) => statement.params[name]),
+    rowMode: 'array',
+    types: rawDates,
+  });
+  return result.rows.map(taskRowOf);
 }
 
 /** The get-by-id query with placeholders `id` and `workspaceIds` (the baseline runs it too). */

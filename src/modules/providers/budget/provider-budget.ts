@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Db } from '../../../db/database.ts';
 import { BudgetExhausted } from '../../integrations/connection-errors.ts';
 import type { Clock } from './clock.ts';
@@ -82,7 +82,8 @@ return 1`;
  * for long (the two stores may disagree for the outage's duration; both only delay calls).
  */
 export class RedisBudgetStore implements BudgetStore {
-  readonly #redis: Redis;
+  /** The client module is loaded only when a Redis store exists (`createBudgetStore`). */
+  readonly #redis: Promise<Redis>;
   #warnedAt = 0;
 
   constructor(
@@ -91,13 +92,16 @@ export class RedisBudgetStore implements BudgetStore {
     private readonly fallback: BudgetStore,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.#redis = new Redis(url, {
-      lazyConnect: false,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
+    this.#redis = import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(url, {
+        lazyConnect: false,
+        connectTimeout: 2_000,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+      });
+      redis.on('error', (err: Error) => this.#warn(err));
+      return redis;
     });
-    this.#redis.on('error', (err: Error) => this.#warn(err));
   }
 
   #warn(err: Error): void {
@@ -109,10 +113,10 @@ export class RedisBudgetStore implements BudgetStore {
   async reserve(key: string, spacingMs: number, now: number): Promise<number> {
     try {
       if (spacingMs <= 0) {
-        const blocked = await this.#redis.get(this.prefix + key);
+        const blocked = await (await this.#redis).get(this.prefix + key);
         return Math.max(now, Math.round(Number(blocked ?? now)));
       }
-      const at = await this.#redis.eval(
+      const at = await (await this.#redis).eval(
         RESERVE_SCRIPT,
         1,
         this.prefix + key,
@@ -128,7 +132,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   async blockUntil(key: string, untilMs: number): Promise<void> {
     try {
-      await this.#redis.eval(
+      await (await this.#redis).eval(
         BLOCK_SCRIPT,
         1,
         this.prefix + key,
@@ -142,7 +146,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit().catch(() => undefined);
+    await (await this.#redis).quit().catch(() => undefined);
   }
 }
 

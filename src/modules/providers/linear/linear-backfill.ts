@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { LinearClient } from '@linear/sdk';
-import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
+import { lockEntities } from '../../automations/automation.processor.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
 import {
@@ -28,7 +28,7 @@ import { linearBudgetOf } from './linear-call-path.ts';
 import { normalizeLinearEvent } from './linear-event.ts';
 import { LINEAR_MAX_PAGE_SIZE, nextLinearPageSize } from './linear-paging.ts';
 import { planLinearSync } from './linear-sync.mapping.ts';
-import { applyLinearSync } from './linear-sync.ts';
+import { applyLinearSyncBatch } from './linear-sync-batch.ts';
 
 /**
  * Backfill on link: every past and active issue and project of the linked team, paged
@@ -189,64 +189,107 @@ export class LinearBackfillRunner {
     const actingUserId = link.createdByUserId ?? connection.connectedByUserId ?? connection.userId;
     if (!actingUserId) throw new PermanentError('no user to create items as');
 
-    let phase = backfill.phase;
-    let cursor = backfill.cursor;
-    let first = this.deps.pageSize;
+    const fetchAfter = (
+      at: { phase: 'projects' | 'issues'; cursor: string | null },
+      first: number,
+    ) =>
+      started(
+        fetchPage(client, at.phase, { teamId: backfill.teamId, first, after: at.cursor }).then(
+          (page) => ({ page, first }),
+        ),
+      );
+    let at = { phase: backfill.phase, cursor: backfill.cursor };
+    let fetching = fetchAfter(at, this.deps.pageSize);
     for (let pages = 0; pages < maxPages; pages++) {
-      const page = await fetchPage(client, phase, {
-        teamId: backfill.teamId,
-        first,
-        after: cursor,
-      });
-      // As large as the complexity budget allows (Linear's answer says what this page cost).
-      first = nextLinearPageSize({
-        snapshot: linearBudgetOf(client),
-        lastPageSize: first,
-        initial: this.deps.pageSize,
-        max: LINEAR_MAX_PAGE_SIZE,
-        lowComplexity: this.deps.lowComplexity,
-      });
+      const { page, first } = await fetching;
       const next = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-      const nextPhase = next === null && phase === 'projects' ? 'issues' : phase;
-      const done = next === null && phase === 'issues';
-      await this.deps.db.transaction(async (tx) => {
-        for (const node of page.nodes) {
-          const event = normalizeLinearEvent(asPayload(phase, node, backfill.teamId));
-          if (!event) continue;
-          await tx.execute(
-            sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${event.entityId}`}, 0))`,
-          );
-          await applyLinearSync(
-            {
-              db: tx,
-              store: this.deps.store,
-              workspace,
-              actingUserId,
-              versionAt: event.entityVersionAt ?? 0,
-              dryRun: false,
-            },
-            {
-              plan: planLinearSync(event),
-              containerId: backfill.containerId,
-              ref: event.ref,
-              organisationId: workspace.organisationId,
-            },
-          );
-        }
-        await saveBackfillProgress(tx, {
-          id: backfill.id,
-          phase: nextPhase,
-          cursor: next,
-          items: page.nodes.length,
-          leaseMs: this.deps.leaseMs,
-        });
-        if (done) await finishBackfill(tx, backfill.id);
+      const following = {
+        phase: next === null && at.phase === 'projects' ? ('issues' as const) : at.phase,
+        cursor: next,
+      };
+      const done = next === null && at.phase === 'issues';
+      // The next page is on its way while this one is applied: with Linear's latency per
+      // page, the import is then paced by the slower of the two, not by their sum. Its size
+      // is as large as the complexity budget allows (this page's answer says what it cost).
+      if (!done && pages + 1 < maxPages)
+        fetching = fetchAfter(
+          following,
+          nextLinearPageSize({
+            snapshot: linearBudgetOf(client),
+            lastPageSize: first,
+            initial: this.deps.pageSize,
+            max: LINEAR_MAX_PAGE_SIZE,
+            lowComplexity: this.deps.lowComplexity,
+          }),
+        );
+      await this.#applyPage({
+        backfill,
+        workspace,
+        actingUserId,
+        phase: at.phase,
+        page,
+        following,
+        done,
       });
       if (done) return;
-      phase = nextPhase;
-      cursor = next;
+      at = following;
     }
     // Stopped early (maxPages): hand the backfill back, due now, for anyone to resume.
     await releaseBackfill(this.deps.db, backfill.id);
   }
+
+  /**
+   * One page's items and the position after it commit together, so a crash resumes at the
+   * first page not committed and re-applies nothing twice.
+   */
+  async #applyPage(input: {
+    backfill: LinearBackfillRow;
+    workspace: ReturnType<typeof workspaceOfRow>;
+    actingUserId: string;
+    phase: 'projects' | 'issues';
+    page: Page;
+    following: { phase: 'projects' | 'issues'; cursor: string | null };
+    done: boolean;
+  }): Promise<void> {
+    const { backfill, workspace, actingUserId, phase, page } = input;
+    const events = page.nodes.flatMap((node) => {
+      const event = normalizeLinearEvent(asPayload(phase, node, backfill.teamId));
+      return event ? [event] : [];
+    });
+    await this.deps.db.transaction(async (tx) => {
+      // The page set-based, under the locks the webhook worker takes for the same entities.
+      await lockEntities(
+        tx,
+        events.map((event) => `linear:${event.entityId}`),
+      );
+      await applyLinearSyncBatch(tx, {
+        store: this.deps.store,
+        items: events.map((event) => ({
+          plan: planLinearSync(event),
+          ref: event.ref,
+          versionAt: event.entityVersionAt ?? 0,
+          containerId: backfill.containerId,
+          workspace,
+          actingUserId,
+        })),
+      });
+      await saveBackfillProgress(tx, {
+        id: backfill.id,
+        phase: input.following.phase,
+        cursor: input.following.cursor,
+        items: page.nodes.length,
+        leaseMs: this.deps.leaseMs,
+      });
+      if (input.done) await finishBackfill(tx, backfill.id);
+    });
+  }
+}
+
+/**
+ * A request started now and awaited later (or never, when applying the page before it
+ * fails): its rejection is handled where it is awaited, not reported as unhandled meanwhile.
+ */
+function started<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -1,5 +1,6 @@
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Db, Executor } from '../../db/database.ts';
+import pg from 'pg';
+import type { Db, Executor } from './database.ts';
 
 /**
  * Per-database cache of prepared queries for the hottest reads (get by id, the links of a
@@ -19,4 +20,13 @@ export function preparedFor<T>(build: (db: Db) => T) {
     }
     return prepared;
   };
+}
+
+/**
+ * The node-postgres pool under a Postgres `db` (drizzle keeps it as `$client`), for the few
+ * reads that run a named statement and map rows by hand; undefined for the embedded database.
+ */
+export function poolOf(db: Db): pg.Pool | undefined {
+  const client = (db as { $client?: unknown }).$client;
+  return client instanceof pg.Pool ? client : undefined;
 }
