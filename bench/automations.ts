@@ -433,6 +433,34 @@ ratio to bare SQL ≥ 0.5 — ${verdict(primaryRatio >= 0.5)} (${primaryRatio.to
 
 Integrity after the run: ${tasks} tasks for ${expected} deliveries acknowledged (bare-SQL rows
 included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === expected ? 'nothing lost, nothing doubled' : 'MISMATCH'}).
+
+## Reading the figures
+
+- **Statements per batch** (Linear issue creates, one workspace, no rules), independent of the
+  batch size: outside the transaction the claim and the per-batch reads (connection, team
+  links, rules per event type), each autocommitted; in the transaction BEGIN, the entity
+  advisory locks, the runs already succeeded, the sync origin on, external items, tasks and
+  pending two-way changes read once, the acting user's memberships and the container checked
+  once, the task insert (and update, when there are updates), the links, the external items,
+  the sync origin off, the runs with their outcomes, the inbox rows, COMMIT: about 18–20, so
+  the target "≤ 10 per batch + O(1) per event" is not met on the count per batch (nothing
+  grows per event: 0.1–0.3 statements per event at batch 64–250), and "≤ 1 commit per batch"
+  is met for the batch's transaction ("commits / batch" counts explicit COMMITs; the claim and
+  the cached reads are four single-statement autocommits besides).
+- **What stands between the engine and the bare-SQL rate**: a CPU profile of the worker
+  process (\`BENCH_CPU_PROF=<dir>\`, 2,000 events, batch 64) is mostly idle (5.7 s of the 7 s
+  after start-up; then drizzle query building ~0.7 s, GC ~0.8 s): the worker waits for
+  Postgres. The engine sends about 2.5 times the round trips of the bare-SQL loop (8 per
+  batch) and writes the same rows, so the ratio sits near 0.3–0.55 on this shared 2-core
+  machine, where Postgres competes for the CPUs with every other process. The absolute
+  target (≥ 2,000 events/s) needs the database's CPU: the bare-SQL loop itself reached only
+  0.9–1.9 k events/s here while measured.
+- **Batch size and worker concurrency** (the trade-off): a larger batch divides the fixed
+  ~20 statements by more events (250 > 64 > 16 in events/s) but holds the entity locks and
+  row locks longer and makes a failing event's split costlier (log2(batch) extra
+  transactions); more batches in flight overlap round trips when Postgres has idle CPU, and
+  compete with each other (and with the API) when it does not. Default 32 × 4: a single
+  delivery still goes alone, at once (NOTIFY), and bursts fill batches.
 `;
   console.log(report);
   if (process.env.BENCH_NO_WRITE !== '1') writeFileSync('docs/benchmarks-automations.md', report);

@@ -29,6 +29,8 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
   ];
   /** While set, `issueUpdate` applies the change and then never answers (a push in flight). */
   let holdAnswers = false;
+  /** `issueUpdate` answers wait for this (a push in flight that ends when the test says). */
+  let answerGate: Promise<void> = Promise.resolve();
   /** The distinct states each issue was moved to, in order (an update applied twice shows). */
   const transitions = new Map<string, string[]>();
   let clock = Date.parse('2026-11-30T10:00:00.000Z');
@@ -40,7 +42,7 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
   beforeAll(async () => {
     h = await startHarness();
     h.linear.handle('MonoidTeamStates', () => ({ team: { states: { nodes: states } } }));
-    h.linear.handle('MonoidIssueUpdate', (variables) => {
+    h.linear.handle('MonoidIssueUpdate', async (variables) => {
       const issue = issues.get(String(variables.id));
       if (!issue) throw new Error('Entity not found');
       const input = variables.input as Record<string, unknown>;
@@ -60,6 +62,7 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
       if (input.dueDate !== undefined) issue.dueDate = input.dueDate;
       issue.updatedAt = tick();
       if (holdAnswers) return new Promise(() => {});
+      await answerGate;
       return { issueUpdate: { success: true, issue: { ...issue, labels: { nodes: [] } } } };
     });
   });
@@ -474,5 +477,33 @@ describe('two-way sync: MONOid changes flow back to Linear', () => {
     } finally {
       states[at] = saved;
     }
+  });
+  it('a change made while its push is in flight is kept, not reverted by Linear’s answer, and pushed next', async () => {
+    const { id, taskId } = await syncedIssue();
+    // Linear's versions after the change below (its answer is later than the change in time).
+    clock = Math.max(clock, Date.now() + 60_000);
+    expect((await patch(taskId, { title: 'A' })).statusCode).toBe(200);
+    let release: () => void = () => {};
+    answerGate = new Promise<void>((r) => {
+      release = r;
+    });
+    const pushing = push();
+    try {
+      for (let i = 0; i < 200 && updates().length === 0; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(updates()[0]?.variables.input).toEqual({ title: 'A' });
+      expect((await patch(taskId, { title: 'B' })).statusCode).toBe(200);
+    } finally {
+      answerGate = Promise.resolve();
+      release();
+    }
+    await pushing;
+    await push();
+    expect(updates().map((c) => (c.variables.input as { title: string }).title)).toEqual([
+      'A',
+      'B',
+    ]);
+    expect((await getTask(taskId)).title).toBe('B');
+    expect(issues.get(id)).toMatchObject({ title: 'B' });
   });
 });

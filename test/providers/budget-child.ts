@@ -1,8 +1,8 @@
 /**
  * A separate process calling a provider through the app's call path, for the "across
  * processes" budget tests. Argument: JSON { databaseUrl, env, connectionId, provider, calls,
- * maxWaitMs, pageId? }. Prints one JSON line: the budget slots it was given and when it
- * started each call.
+ * maxWaitMs, pageId?, waitForGo?, clockStart? }. Prints one JSON line: the budget slots it was
+ * given and when (on its clock) it started each Linear call.
  */
 
 import pino from 'pino';
@@ -13,7 +13,7 @@ import {
   lifecycleFailure,
 } from '../../src/modules/integrations/connection-errors.ts';
 import { SecretBox } from '../../src/modules/integrations/secret-box.ts';
-import { systemClock } from '../../src/modules/providers/budget/clock.ts';
+import { type Clock, systemClock } from '../../src/modules/providers/budget/clock.ts';
 import {
   type BudgetStore,
   createBudgetStore,
@@ -31,6 +31,8 @@ const input = JSON.parse(process.argv[2] ?? '{}') as {
   pageId?: string;
   encryptionKey: string;
   waitForGo?: boolean;
+  /** Run on a simulated clock standing at this time (sleeping moves it), not real time. */
+  clockStart?: number;
 };
 const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: 'memory', ...input.env });
 const database = await openDatabase({ url: input.databaseUrl, poolSize: 2 });
@@ -42,6 +44,15 @@ const store = createBudgetStore({
   redisPrefix: input.env.TEST_REDIS_PREFIX,
   log,
 });
+function simulatedClock(start: number): Clock {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += Math.max(0, ms);
+    },
+  };
+}
 const slots: number[] = [];
 // Records the slots the shared store hands out (the store itself is the real one).
 const recording: BudgetStore = {
@@ -53,7 +64,8 @@ const recording: BudgetStore = {
   blockUntil: (key, until) => store.blockUntil(key, until),
   close: () => store.close(),
 };
-const deps = { db: database.db, box, config, log, clock: systemClock, budget: recording };
+const clock = input.clockStart === undefined ? systemClock : simulatedClock(input.clockStart);
+const deps = { db: database.db, box, config, log, clock, budget: recording };
 const sent: number[] = [];
 // Started ahead of time: wait for the parent's "go" line before calling.
 if (input.waitForGo) {
@@ -74,7 +86,7 @@ try {
     });
     for (let i = 0; i < input.calls; i++) {
       await client.teams();
-      sent.push(Date.now());
+      sent.push(clock.now());
     }
   }
 } catch (err) {

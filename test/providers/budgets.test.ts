@@ -8,7 +8,6 @@ import {
   lifecycleFailure,
 } from '../../src/modules/integrations/connection-errors.ts';
 import { SECRET_CONTEXT } from '../../src/modules/integrations/secret-contexts.ts';
-import { systemClock } from '../../src/modules/providers/budget/clock.ts';
 import {
   createBudgetStore,
   PostgresBudgetStore,
@@ -168,12 +167,16 @@ describe('provider budgets shared across processes', () => {
   }
 
   it('Linear: after RATELIMITED, the next call of another process waits for the reset', async () => {
-    const clockForInsert = manualClock(Date.now());
+    // Every process runs on a simulated clock standing at `start` (sleeping moves it), so
+    // "before the reset" does not depend on how fast a busy machine runs the processes: the
+    // reset is a minute away for all of them until one of them waits for it.
+    const start = Date.now();
+    const clock = manualClock(start);
     const connectionId = await insertLinearOAuthConnection(
       db.database.db,
       testBox(),
       linear,
-      clockForInsert,
+      clock,
     );
     const config = testConfig({ ...linearOAuthEnv(linear), PROVIDER_RATE_LIMIT_JITTER_MS: '0' });
     const path = createLinearCallPath({
@@ -181,7 +184,7 @@ describe('provider budgets shared across processes', () => {
       box: testBox(),
       config,
       log: silentLog,
-      clock: systemClock,
+      clock,
       budget: createBudgetStore({ db: db.database.db, redisUrl: undefined, log: silentLog }),
     });
     const childInput = {
@@ -195,12 +198,13 @@ describe('provider budgets shared across processes', () => {
       provider: 'linear',
       calls: 1,
       waitForGo: true,
+      clockStart: start,
     };
-    // Two other processes, started (slowly, on a busy machine) before the limit is hit.
+    // Two other processes, started before the limit is hit.
     const impatient = startChild({ ...childInput, maxWaitMs: 0 });
-    const patient = startChild({ ...childInput, maxWaitMs: 60_000 });
+    const patient = startChild({ ...childInput, maxWaitMs: 120_000 });
     await Promise.all([impatient.ready, patient.ready]);
-    const resetAt = Date.now() + 3_000;
+    const resetAt = start + 60_000;
     linear.rateLimitNext(1, {
       'x-ratelimit-requests-limit': '5000',
       'x-ratelimit-requests-remaining': '0',
@@ -211,17 +215,19 @@ describe('provider budgets shared across processes', () => {
     const refused = lifecycleFailure(await client.teams().catch((err: unknown) => err));
     expect(refused).toBeInstanceOf(BudgetExhausted);
     expect((refused as BudgetExhausted).retryAt).toBe(resetAt);
+    expect(clock.slept).toEqual([]);
     const callsBefore = linear.calls.length;
     // Another process that may not wait is refused with the same reset, calling nothing...
     impatient.go();
     expect((await impatient.result).refusedUntil).toBe(resetAt);
     expect(linear.calls.length).toBe(callsBefore);
-    // ...and one that may, waits: its call reaches Linear only after the reset.
+    // ...and one that may, waits: its call is made only once its clock reached the reset.
     patient.go();
     const waited = await patient.result;
     expect(waited.slots[0]).toBe(resetAt);
+    expect(waited.sent[0]).toBeGreaterThanOrEqual(resetAt);
+    expect(waited.refusedUntil).toBeNull();
     expect(linear.calls.length).toBe(callsBefore + 1);
-    expect(linear.callTimes.at(-1)).toBeGreaterThanOrEqual(resetAt);
   });
 
   it('Linear: remaining near zero in the headers blocks the next call until the reset', async () => {

@@ -97,7 +97,7 @@ export async function prepareInboxEvent(
   };
 }
 
-async function lockEntities(tx: Executor, keys: readonly string[]): Promise<void> {
+export async function lockEntities(tx: Executor, keys: readonly string[]): Promise<void> {
   // Serializes the processing of each external entity across workers and processes, so its
   // events apply one at a time; the stored version then drops whichever is older. Taken in
   // one order (sorted hashes) so that two batches sharing entities cannot deadlock.

@@ -7,8 +7,16 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * Real time. `sleep` returns only once `Date.now()` has reached the target: a timer counts
+ * from the event loop's cached time, which lags behind `Date.now()` on a busy loop, so one
+ * `setTimeout` alone can end a few ms early (a paced call would start before its slot).
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) =>
-    ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, Math.ceil(ms))),
+  sleep: async (ms) => {
+    const until = Date.now() + ms;
+    for (let left = ms; left > 0; left = until - Date.now())
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+  },
 };

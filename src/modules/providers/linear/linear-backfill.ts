@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { LinearClient } from '@linear/sdk';
-import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
+import { lockEntities } from '../../automations/automation.processor.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
 import {
@@ -28,7 +28,7 @@ import { linearBudgetOf } from './linear-call-path.ts';
 import { normalizeLinearEvent } from './linear-event.ts';
 import { LINEAR_MAX_PAGE_SIZE, nextLinearPageSize } from './linear-paging.ts';
 import { planLinearSync } from './linear-sync.mapping.ts';
-import { applyLinearSync } from './linear-sync.ts';
+import { applyLinearSyncBatch } from './linear-sync-batch.ts';
 
 /**
  * Backfill on link: every past and active issue and project of the linked team, paged
@@ -252,30 +252,27 @@ export class LinearBackfillRunner {
     done: boolean;
   }): Promise<void> {
     const { backfill, workspace, actingUserId, phase, page } = input;
+    const events = page.nodes.flatMap((node) => {
+      const event = normalizeLinearEvent(asPayload(phase, node, backfill.teamId));
+      return event ? [event] : [];
+    });
     await this.deps.db.transaction(async (tx) => {
-      for (const node of page.nodes) {
-        const event = normalizeLinearEvent(asPayload(phase, node, backfill.teamId));
-        if (!event) continue;
-        await tx.execute(
-          sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${event.entityId}`}, 0))`,
-        );
-        await applyLinearSync(
-          {
-            db: tx,
-            store: this.deps.store,
-            workspace,
-            actingUserId,
-            versionAt: event.entityVersionAt ?? 0,
-            dryRun: false,
-          },
-          {
-            plan: planLinearSync(event),
-            containerId: backfill.containerId,
-            ref: event.ref,
-            organisationId: workspace.organisationId,
-          },
-        );
-      }
+      // The page set-based, under the locks the webhook worker takes for the same entities.
+      await lockEntities(
+        tx,
+        events.map((event) => `linear:${event.entityId}`),
+      );
+      await applyLinearSyncBatch(tx, {
+        store: this.deps.store,
+        items: events.map((event) => ({
+          plan: planLinearSync(event),
+          ref: event.ref,
+          versionAt: event.entityVersionAt ?? 0,
+          containerId: backfill.containerId,
+          workspace,
+          actingUserId,
+        })),
+      });
       await saveBackfillProgress(tx, {
         id: backfill.id,
         phase: input.following.phase,

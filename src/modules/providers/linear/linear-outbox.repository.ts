@@ -129,11 +129,14 @@ export async function nextOutboxDueInMs(db: Executor): Promise<number | null> {
 
 /**
  * Done with a pushed row: deleted when no change arrived during the push, else released
- * (the newer changes are pushed next, at once).
+ * (the newer changes are pushed next, at once). `answeredAt`: the provider version of the
+ * answer to this push; the changes that arrived during it are newer than that answer (it
+ * carries the values pushed before them), so the row's time is moved past it and applying
+ * the answer keeps them.
  */
 export async function finishOutbox(
   db: Executor,
-  input: { taskId: string; revision: number },
+  input: { taskId: string; revision: number; answeredAt?: number },
 ): Promise<void> {
   const deleted = await db
     .delete(linearSyncOutbox)
@@ -144,7 +147,13 @@ export async function finishOutbox(
   if (deleted.length === 0)
     await db
       .update(linearSyncOutbox)
-      .set({ lockedUntil: null, lockedBy: null, attempts: 0, nextAttemptAt: sql`now()` })
+      .set({
+        lockedUntil: null,
+        lockedBy: null,
+        attempts: 0,
+        nextAttemptAt: sql`now()`,
+        changedAt: sql`greatest(${linearSyncOutbox.changedAt}, ${(input.answeredAt ?? 0) + 1})`,
+      })
       .where(eq(linearSyncOutbox.taskId, input.taskId));
 }
 

@@ -189,7 +189,7 @@ export class LinearPushRunner {
         sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${ctx.issueId}`}, 0))`,
       );
       await lockTaskBeforeOutbox(tx, ctx.taskId);
-      await finishOutbox(tx, row);
+      await finishOutbox(tx, { ...row, answeredAt: versionAt });
       if (event && ctx.actingUserId)
         await applyLinearSync(
           {
