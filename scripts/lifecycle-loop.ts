@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { collectOutput, exitOf } from './child-output.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,13 +61,6 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
-
 /** A few clients requesting in a loop until told to stop; counts answered requests. */
 function lightTraffic(baseUrl: string): { stop: () => Promise<number> } {
   let running = true;
@@ -102,11 +96,8 @@ async function cycle(env: Record<string, string>): Promise<CycleResult> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
+  collectOutput(child, (text) => {
+    output += text;
   });
   const exited = exitOf(child);
   let ready = false;

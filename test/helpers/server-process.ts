@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { collectOutput } from '../../scripts/child-output.ts';
 import { freePort } from './throwaway-postgres.ts';
 
 /** A real server process (src/server.ts), for multi-instance, kill -9 and shutdown tests. */
@@ -26,11 +27,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
+  collectOutput(child, (text) => {
+    output += text;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectOutput, exitOf } from '../../scripts/child-output.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort } from '../helpers/throwaway-postgres.ts';
 
@@ -33,10 +34,6 @@ afterAll(() => {
   if (installDir) rmSync(installDir, { recursive: true, force: true });
 });
 
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 async function startCompiled(env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'monoid-prod-data-'));
   const port = await freePort();
@@ -56,11 +53,8 @@ async function startCompiled(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
+  collectOutput(child, (text) => {
+    output += text;
   });
   const exited = exitOf(child);
   void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
