@@ -6,9 +6,13 @@
  *    second for BENCH_SECONDS (10), spread over BENCH_TASKS (100) synced tasks; for each change,
  *    the time from sending the PATCH to the fake Linear receiving the `issueUpdate` that
  *    carries it. Baseline in the same run: the PATCH's own answer.
+ *    BENCH_WARMUP (2) seconds of the same traffic go first, unmeasured (cold JIT, the key's
+ *    first verification, the pool filling): the figure is the steady state.
  * 2. Coalescing: BENCH_BURST (1,000) changes of the same tasks sent as fast as 16 connections
  *    allow; `issueUpdate` calls received once the outbox is empty, and whether every issue
- *    ends with its task's last title.
+ *    ends with its task's last title. Then (2b) the same burst while no pusher runs (a pusher
+ *    that is down, held for reauthorization or behind on its budget), then a pusher started:
+ *    the calls it makes once settled.
  * 3. Trigger cost: autocannon PATCHes (a new title each) on a synced task, on a task of the
  *    same container that is not synced (the trigger runs and finds no link), and on that task
  *    with the trigger disabled; server without the push worker, BENCH_ROUNDS interleaved rounds
@@ -45,6 +49,7 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 100);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const LINEAR_KEY = 'lin_api_bench_key';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,6 +163,11 @@ async function main(): Promise<void> {
   const answers: number[] = [];
   let refused = 0;
   const total = RATE * SECONDS;
+  await atFixedRate(RATE, RATE * WARMUP, async (i) => {
+    const target = synced[i % synced.length];
+    if (target) await patch(server.url, target.taskId, `warm ${i}`).catch(() => undefined);
+  });
+  await settle();
   await atFixedRate(RATE, total, async (i) => {
     const target = synced[i % synced.length];
     if (!target) return;
@@ -190,40 +200,60 @@ async function main(): Promise<void> {
   answers.sort((a, b) => a - b);
   const latencyLoad = load();
 
-  const callsBefore = received.length;
   const last = new Map<string, string>();
-  const queue = Array.from({ length: BURST }, (_, i) => i);
-  const burstStart = Date.now();
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const target = synced[i % synced.length];
-        if (!target) continue;
-        const title = `burst ${i}`;
-        await patch(server.url, target.taskId, title);
-        last.set(target.issueId, title);
-      }
-    }),
-  );
-  const burstSeconds = (Date.now() - burstStart) / 1000;
+  /** BURST changes of the synced tasks over 16 connections; seconds taken. */
+  const burst = async (serverUrl: string, prefix: string) => {
+    const queue = Array.from({ length: BURST }, (_, i) => i);
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          const target = synced[i % synced.length];
+          if (!target) continue;
+          const title = `${prefix} ${i}`;
+          await patch(serverUrl, target.taskId, title);
+          last.set(target.issueId, title);
+        }
+      }),
+    );
+    return (Date.now() - started) / 1000;
+  };
+  /** Once settled, does each issue hold its task's title, and its last answered one? */
+  const agreement = async () => {
+    const titles = await db.query(
+      `select l.external_id as id, t.title from tasks t
+         join external_links l on l.entity_type = 'task' and l.entity_id = t.id
+        where l.provider = 'linear'`,
+    );
+    const rows = titles.rows as Array<{ id: string; title: string }>;
+    return {
+      tasks: rows.length,
+      converged: rows.filter((r) => issues.get(r.id)?.title === r.title).length,
+      lastKept: rows.filter((r) => last.get(r.id) === r.title).length,
+    };
+  };
+  const callsBefore = received.length;
+  const burstSeconds = await burst(server.url, 'burst');
   const callsDuringBurst = received.length - callsBefore;
   await settle();
   await sleep(1_000); // nothing more arrives once settled
   const burstCalls = received.length - callsBefore;
-  // Both sides agree once settled: each issue holds its task's title.
-  const titles = await db.query(
-    `select l.external_id as id, t.title from tasks t
-       join external_links l on l.entity_type = 'task' and l.entity_id = t.id
-      where l.provider = 'linear'`,
-  );
-  const converged = titles.rows.filter(
-    (r: { id: string; title: string }) => issues.get(r.id)?.title === r.title,
-  ).length;
-  const lastKept = titles.rows.filter(
-    (r: { id: string; title: string }) => last.get(r.id) === r.title,
-  ).length;
+  const { tasks: syncedTasks, converged, lastKept } = await agreement();
   const burstLoad = load();
   await stopAppProcess(server.child);
+
+  // ---- 2b: the same burst while no pusher runs, then a pusher started.
+  const held = await forkServer({ ...env, AUTOMATION_WORKER_ENABLED: 'false' });
+  last.clear();
+  const heldSeconds = await burst(held.url, 'held');
+  await stopAppProcess(held.child);
+  const heldBefore = received.length;
+  const pusher = await forkServer({ ...env, AUTOMATION_WORKER_ENABLED: 'true' });
+  await settle();
+  await sleep(1_000);
+  const heldCalls = received.length - heldBefore;
+  const heldAgreement = await agreement();
+  await stopAppProcess(pusher.child);
 
   // ---- 3: trigger cost, a server without the push worker.
   const api = await forkServer({ ...env, AUTOMATION_WORKER_ENABLED: 'false' });
@@ -283,7 +313,7 @@ async function main(): Promise<void> {
 
 Machine: ${os.cpus().length} CPU, Node ${process.version}; load average ${startLoad} at the start.
 
-### 1. \`PATCH /api/v1/tasks/{id}\` → \`issueUpdate\` received by the fake Linear (${RATE}/s × ${SECONDS} s over ${TASKS} tasks; load average ${latencyLoad} after)
+### 1. \`PATCH /api/v1/tasks/{id}\` → \`issueUpdate\` received by the fake Linear (${RATE}/s × ${SECONDS} s over ${TASKS} tasks after ${WARMUP} s of unmeasured warm-up; load average ${latencyLoad} after)
 
 | | p50 | p99 | max | count |
 |---|---:|---:|---:|---:|
@@ -295,7 +325,9 @@ Target p99 < 1 s at ${RATE} changes/s: ${p99 < 1000 ? '**met**' : '**not met**'}
 
 ### 2. ${BURST} changes of ${TASKS} tasks (16 connections, sent in ${burstSeconds.toFixed(1)} s; load average ${burstLoad} after)
 
-\`issueUpdate\` calls once settled: **${burstCalls}** (target ≤ ${TASKS}: ${burstCalls <= TASKS ? '**met**' : '**not met**'}); changes per call ${(BURST / burstCalls).toFixed(1)}; of them ${callsDuringBurst} while the changes were still being sent and ${burstCalls - callsDuringBurst} after the last change was answered; issues holding their task's title: ${converged} of ${titles.rows.length}; tasks holding the last title their client was answered for: ${lastKept} of ${last.size} (two PATCHes of one task can be in flight at once, so their answers may come in another order than their commits).
+\`issueUpdate\` calls once settled: **${burstCalls}** (target ≤ ${TASKS}: ${burstCalls <= TASKS ? '**met**' : '**not met**'}); changes per call ${(BURST / burstCalls).toFixed(1)}; of them ${callsDuringBurst} while the changes were still being sent and ${burstCalls - callsDuringBurst} after the last change was answered; issues holding their task's title: ${converged} of ${syncedTasks}; tasks holding the last title their client was answered for: ${lastKept} of ${syncedTasks} (two PATCHes of one task can be in flight at once, so their answers may come in another order than their commits).
+
+**2b. The same ${BURST} changes made while no pusher runs** (sent in ${heldSeconds.toFixed(1)} s), then a pusher started: \`issueUpdate\` calls once settled: **${heldCalls}** (target ≤ ${TASKS}: ${heldCalls <= TASKS ? '**met**' : '**not met**'}); issues holding their task's title: ${heldAgreement.converged} of ${heldAgreement.tasks}; holding the last answered title: ${heldAgreement.lastKept} of ${heldAgreement.tasks}.
 
 ### 3. Outbox trigger cost on \`PATCH /api/v1/tasks/{id}\` (autocannon, 8 connections, ${ROUNDS} × ${DURATION} s per kind, interleaved, medians; load average ${load()} at the end)
 
