@@ -43,6 +43,16 @@ function enc(value: string): string {
   }
 }
 
+/**
+ * A path segment: "." and ".." are dot-segments that URL resolution removes (RFC 3986 5.2.4),
+ * so they would reach another route (`/automations/.` is `/automations/`); sent percent-encoded
+ * they reach the `{id}` route as the literal id.
+ */
+function encSegment(value: string): string {
+  const encoded = enc(value);
+  return /^\.{1,2}$/.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;
+}
+
 const scalar = fc.oneof(
   fc.constantFrom(...injection),
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -128,8 +138,8 @@ const queryArb = fc.array(
 
 const idArb = fc.oneof(
   fc.uuid(),
-  fc.constantFrom(...injection.map(enc)),
-  fc.string({ minLength: 1, maxLength: 30 }).map(enc),
+  fc.constantFrom(...injection.map(encSegment)),
+  fc.string({ minLength: 1, maxLength: 30 }).map(encSegment),
   fc.constant('2026-02-30'),
 );
 
