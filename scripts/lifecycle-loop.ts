@@ -13,7 +13,7 @@
  * start is a fresh one and the rest start on existing data. Prints one JSON summary line per
  * back end; exits 1 when any cycle failed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -4,7 +4,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { acquireDataDirLock, serveEmbeddedDatabase } from './db/embedded-access.ts';
-import { runMigrations } from './db/migrate.ts';
+import { migrationsFolder, runMigrations } from './db/migrate.ts';
 import { onCloseStep } from './lifecycle.ts';
 import './http/auth-context.ts';
 import { frameworkError, registerErrorHandling } from './http/error-handler.ts';
@@ -136,6 +136,7 @@ export async function buildApp(
     (await openDatabase({
       url: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
+      ...(overrides.skipMigrations ? {} : { migrationsFolder }),
       poolSize: config.DATABASE_POOL_SIZE,
       onBackgroundError: (err) => app.log.warn({ err }, 'database connection error'),
     }));

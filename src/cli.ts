@@ -7,7 +7,7 @@ import {
   embeddedServerUrl,
   findEmbeddedServer,
 } from './db/embedded-access.ts';
-import { runMigrations } from './db/migrate.ts';
+import { migrationsFolder, runMigrations } from './db/migrate.ts';
 import { AppError } from './http/errors.ts';
 import { ApiKeyHasher } from './modules/api-keys/api-key.hasher.ts';
 import { encodeInvalidation, INVALIDATION_CHANNEL } from './modules/api-keys/api-key.verifier.ts';
@@ -63,7 +63,7 @@ async function connect(config: Config): Promise<Connection> {
     try {
       const release = await acquireDataDirLock(config.DATA_DIR, { waitMs: 2_000 });
       try {
-        const database = await openDatabase({ dataDir: config.DATA_DIR });
+        const database = await openDatabase({ dataDir: config.DATA_DIR, migrationsFolder });
         await runMigrations(database);
         return {
           database,

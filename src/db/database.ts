@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
@@ -37,6 +38,11 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** Directory for the embedded engine's files, or 'memory' for a throwaway instance. */
   dataDir?: string;
+  /**
+   * Migrations applied when a new embedded cluster is created (in the process that creates it,
+   * whose memory is then given back); `runMigrations` still applies any later ones.
+   */
+  migrationsFolder?: string;
   poolSize?: number;
   /** Called for errors on idle pool clients (a restarted Postgres), which must not crash us. */
   onBackgroundError?: (err: Error) => void;
@@ -138,6 +144,67 @@ export const embeddedPostgresSettings = [
   'wal_buffers=1MB',
 ];
 
+/**
+ * Creating a cluster (initdb, in WebAssembly) and migrating it grow the engine's heap to
+ * ~700 MB, and neither a WebAssembly heap nor the allocator's arenas are given back while the
+ * process lives: closing the engine and opening a new one (or doing the work in a worker
+ * thread) left a first start at 400-700 MB RSS. So a short-lived child process creates the
+ * cluster in a sibling directory and applies the migrations, its memory goes with it, the
+ * directory is moved into place (a crash never leaves a half-made cluster that looks whole), and
+ * the server opens it like an existing one (docs/benchmarks.md, start-up). The child's code is
+ * inline so it runs the same from the sources (tsx) and from the build (dist/).
+ */
+async function createClusterInChild(
+  dir: string,
+  settings: { postgresqlconf: string[] },
+  migrationsFolder: string | undefined,
+): Promise<void> {
+  const code = `const env = process.env;
+const { PGlite } = await import(env.PGLITE_MODULE);
+const engine = new PGlite(env.PGLITE_DIR, JSON.parse(env.PGLITE_SETTINGS));
+await engine.waitReady;
+if (env.PGLITE_MIGRATIONS) {
+  const { drizzle } = await import(env.PGLITE_DRIZZLE);
+  const { migrate } = await import(env.PGLITE_MIGRATOR);
+  await migrate(drizzle({ client: engine }), { migrationsFolder: env.PGLITE_MIGRATIONS });
+}
+await engine.close();`;
+  const creating = `${dir}.creating`;
+  rmSync(creating, { recursive: true, force: true });
+  mkdirSync(creating, { recursive: true });
+  const env = {
+    ...process.env,
+    PGLITE_MODULE: import.meta.resolve('@electric-sql/pglite'),
+    PGLITE_DRIZZLE: import.meta.resolve('drizzle-orm/pglite'),
+    PGLITE_MIGRATOR: import.meta.resolve('drizzle-orm/pglite/migrator'),
+    PGLITE_MIGRATIONS: migrationsFolder ?? '',
+    PGLITE_DIR: creating,
+    PGLITE_SETTINGS: JSON.stringify(settings),
+  };
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2_000);
+    });
+    child.once('error', reject);
+    child.once('exit', (exitCode, signal) =>
+      exitCode === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `creating the embedded database failed (exit ${exitCode ?? signal}): ${stderr.trim()}`,
+            ),
+          ),
+    );
+  });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(creating, dir);
+}
+
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   const dataDir = options.dataDir ?? 'memory';
   const settings = { postgresqlconf: embeddedPostgresSettings };
@@ -146,16 +213,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     client = new PGlite(settings);
   } else {
     const dir = join(dataDir, 'pglite');
-    mkdirSync(dir, { recursive: true });
-    const fresh = !existsSync(join(dir, 'PG_VERSION'));
+    if (!existsSync(join(dir, 'PG_VERSION')))
+      await createClusterInChild(dir, settings, options.migrationsFolder);
     client = new PGlite(dir, settings);
-    if (fresh) {
-      // Creating the cluster (initdb, in WebAssembly) leaves ~450 MB of heap behind that is
-      // never given back; opening the new cluster again in a fresh engine releases it.
-      await client.waitReady;
-      await client.close();
-      client = new PGlite(dir, settings);
-    }
   }
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Db;

@@ -1,7 +1,10 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.ts';
-import { runMigrations } from '../../src/db/migrate.ts';
+import { migrationsFolder, runMigrations } from '../../src/db/migrate.ts';
 import { createTestDatabase, testPostgresUrl } from '../helpers/database.ts';
 
 async function tableNames(db: Awaited<ReturnType<typeof openDatabase>>): Promise<string[]> {
@@ -35,6 +38,31 @@ describe('migrations', () => {
       await t.destroy();
     }
   });
+
+  it('a new embedded data directory is created and migrated in a child process, replacing a half-made one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'monoid-first-start-'));
+    try {
+      // What a start killed during initdb leaves: the directory without PG_VERSION.
+      mkdirSync(join(dataDir, 'pglite'), { recursive: true });
+      writeFileSync(join(dataDir, 'pglite', 'postgresql.conf'), '# half made\n');
+      const database = await openDatabase({ dataDir, migrationsFolder });
+      try {
+        expect(await tableNames(database)).toEqual(
+          expect.arrayContaining(['users', 'organisations', 'memberships']),
+        );
+        const applied = await countApplied(database);
+        expect(applied).toBeGreaterThan(0);
+        await runMigrations(database);
+        expect(await countApplied(database)).toBe(applied);
+      } finally {
+        await database.close();
+      }
+      expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
+      expect(readdirSync(dataDir)).toEqual(['pglite']);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it.runIf(testPostgresUrl())(
     'are safe when several processes start at once (Postgres)',
