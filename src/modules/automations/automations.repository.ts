@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
+import { insertRows } from '../../db/json-rows.ts';
 import { fromExcluded } from '../../db/upsert.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
@@ -160,46 +161,45 @@ export async function finishRuns(
   runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
 ): Promise<void> {
   if (runs.length === 0) return;
-  await db
-    .insert(automationRuns)
-    .values(
-      runs.map(({ outcome: o, ...run }) => ({
-        inboxEventId: run.inboxEventId,
-        targetKey: run.targetKey,
-        kind: run.kind,
-        automationId: run.automationId,
-        containerId: run.containerId,
-        organisationId: run.workspace.organisationId,
-        userId: run.workspace.organisationId ? null : run.workspace.userId,
-        attempts: run.attempts,
-        status: o.status,
-        matched: o.matched,
-        stage: o.stage ?? null,
-        reason: o.reason ?? null,
-        failedCondition: o.failedCondition ?? null,
-        effects: o.effects ?? [],
-        warnings: o.warnings ?? [],
-        error: o.error ?? null,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [automationRuns.inboxEventId, automationRuns.targetKey],
-      set: {
-        ...fromExcluded(automationRuns, [
-          'attempts',
-          'status',
-          'matched',
-          'stage',
-          'reason',
-          'failedCondition',
-          'effects',
-          'warnings',
-          'error',
-        ]),
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
-    });
+  await insertRows(
+    db,
+    automationRuns,
+    runs.map(({ outcome: o, ...run }) => ({
+      inboxEventId: run.inboxEventId,
+      targetKey: run.targetKey,
+      kind: run.kind,
+      automationId: run.automationId,
+      containerId: run.containerId,
+      organisationId: run.workspace.organisationId,
+      userId: run.workspace.organisationId ? null : run.workspace.userId,
+      attempts: run.attempts,
+      status: o.status,
+      matched: o.matched,
+      stage: o.stage ?? null,
+      reason: o.reason ?? null,
+      failedCondition: o.failedCondition ?? null,
+      effects: o.effects ?? [],
+      warnings: o.warnings ?? [],
+      error: o.error ?? null,
+    })),
+  ).onConflictDoUpdate({
+    target: [automationRuns.inboxEventId, automationRuns.targetKey],
+    set: {
+      ...fromExcluded(automationRuns, [
+        'attempts',
+        'status',
+        'matched',
+        'stage',
+        'reason',
+        'failedCondition',
+        'effects',
+        'warnings',
+        'error',
+      ]),
+      updatedAt: sql`now()`,
+    },
+    setWhere: sql`${automationRuns.status} <> 'succeeded'`,
+  });
 }
 
 /** Records a failed attempt for a target (outside the rolled-back transaction). */
@@ -402,33 +402,32 @@ export async function upsertExternalItems(
   items: readonly ExternalItemState[],
 ): Promise<void> {
   if (items.length === 0) return;
-  await db
-    .insert(externalItems)
-    .values(
-      items.map((i) => ({
-        workspaceKey: i.workspaceKey,
-        provider: i.provider,
-        externalId: i.externalId,
-        itemType: i.itemType,
-        containerKey: i.containerKey,
-        itemId: i.itemId,
-        versionAt: i.versionAt,
-        removedAt: i.removed ? sql`now()` : null,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [
-        externalItems.workspaceKey,
-        externalItems.provider,
-        externalItems.externalId,
-        externalItems.itemType,
-        externalItems.containerKey,
-      ],
-      set: {
-        itemId: sql`excluded.item_id`,
-        versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
-        removedAt: sql`excluded.removed_at`,
-        updatedAt: sql`now()`,
-      },
-    });
+  await insertRows(
+    db,
+    externalItems,
+    items.map((i) => ({
+      workspaceKey: i.workspaceKey,
+      provider: i.provider,
+      externalId: i.externalId,
+      itemType: i.itemType,
+      containerKey: i.containerKey,
+      itemId: i.itemId,
+      versionAt: i.versionAt,
+      removedAt: i.removed ? sql`now()` : null,
+    })),
+  ).onConflictDoUpdate({
+    target: [
+      externalItems.workspaceKey,
+      externalItems.provider,
+      externalItems.externalId,
+      externalItems.itemType,
+      externalItems.containerKey,
+    ],
+    set: {
+      itemId: sql`excluded.item_id`,
+      versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
+      removedAt: sql`excluded.removed_at`,
+      updatedAt: sql`now()`,
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { insertRows } from '../../db/json-rows.ts';
 import { preparedFor } from '../../db/prepared.ts';
 import { fromExcluded } from '../../db/upsert.ts';
 import {
@@ -107,21 +108,21 @@ export async function upsertLinks(
   inputs: readonly LinkUpsert[],
 ): Promise<ExternalLinkRow[]> {
   if (inputs.length === 0) return [];
-  return db
-    .insert(externalLinks)
-    .values(
-      inputs.map((input) => ({
-        provider: input.provider,
-        externalId: input.externalId,
-        url: input.url,
-        title: input.title,
-        entityType: input.entityType,
-        entityId: input.entityId,
-        containerId: input.containerId,
-        createdAt: input.now,
-        updatedAt: input.now,
-      })),
-    )
+  return insertRows(
+    db,
+    externalLinks,
+    inputs.map((input) => ({
+      provider: input.provider,
+      externalId: input.externalId,
+      url: input.url,
+      title: input.title,
+      entityType: input.entityType,
+      entityId: input.entityId,
+      containerId: input.containerId,
+      createdAt: input.now,
+      updatedAt: input.now,
+    })),
+  )
     .onConflictDoUpdate({
       target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
       set: fromExcluded(externalLinks, ['url', 'title', 'entityType', 'entityId', 'updatedAt']),

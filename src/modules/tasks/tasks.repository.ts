@@ -14,6 +14,7 @@ import {
 import { type PgColumn, PgTransaction, unionAll } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Db, Executor } from '../../db/database.ts';
+import { insertRows } from '../../db/json-rows.ts';
 import { poolOf, preparedFor } from '../../db/prepared.ts';
 import { inWorkspaces } from '../workspaces/workspace.repository.ts';
 import { type InboxTriage, type TaskBucket, type TaskRow, tasks } from './tasks.table.ts';
@@ -351,7 +352,7 @@ export async function insertTaskRows(
   rows: ReadonlyArray<typeof tasks.$inferInsert>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await db.insert(tasks).values([...rows]);
+  await insertRows(db, tasks, rows);
 }
 
 /** The fields a provider sync owns, written to many rows in one statement. */
