@@ -405,16 +405,7 @@ export async function upsertExternalItems(
   await insertRows(
     db,
     externalItems,
-    items.map((i) => ({
-      workspaceKey: i.workspaceKey,
-      provider: i.provider,
-      externalId: i.externalId,
-      itemType: i.itemType,
-      containerKey: i.containerKey,
-      itemId: i.itemId,
-      versionAt: i.versionAt,
-      removedAt: i.removed ? sql`now()` : null,
-    })),
+    items.map(({ removed, ...item }) => ({ ...item, removedAt: removed ? sql`now()` : null })),
   ).onConflictDoUpdate({
     target: [
       externalItems.workspaceKey,

@@ -111,17 +111,7 @@ export async function upsertLinks(
   return insertRows(
     db,
     externalLinks,
-    inputs.map((input) => ({
-      provider: input.provider,
-      externalId: input.externalId,
-      url: input.url,
-      title: input.title,
-      entityType: input.entityType,
-      entityId: input.entityId,
-      containerId: input.containerId,
-      createdAt: input.now,
-      updatedAt: input.now,
-    })),
+    inputs.map(({ now, ...link }) => ({ ...link, createdAt: now, updatedAt: now })),
   )
     .onConflictDoUpdate({
       target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
