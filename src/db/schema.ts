@@ -19,6 +19,7 @@ export * from '../modules/labels/labels.table.ts';
 export * from '../modules/projects/projects.table.ts';
 export * from '../modules/providers/budget/provider-budget.table.ts';
 export * from '../modules/providers/linear/linear.table.ts';
+export * from '../modules/providers/outbox/sync-outbox.table.ts';
 export * from '../modules/reviews/reviews.table.ts';
 export * from '../modules/routine-blocks/routine-blocks.table.ts';
 export * from '../modules/security-log/security-log.table.ts';

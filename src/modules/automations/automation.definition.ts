@@ -3,6 +3,7 @@ import type { FieldError } from '../../http/errors.ts';
 import { actionSchema, validateAction } from './actions/registry.ts';
 import { parseConditions, validateConditions } from './automation.conditions.ts';
 import type { EventSourceDefinition } from './automation.source.ts';
+import { ruleSyncFields, validateWriteBack } from './automation.write-back.ts';
 
 /**
  * A user automation's definition: trigger, conditions, actions. The zod schemas give the
@@ -40,6 +41,7 @@ export const definitionSchema = z.object({
     .optional()
     .describe('JSON Logic over the normalized event (or a string holding it); null = always'),
   actions: z.array(actionSchema).min(1).max(10),
+  ...ruleSyncFields,
 });
 
 export type AutomationTrigger = z.infer<typeof triggerSchema>;
@@ -72,6 +74,12 @@ export function validateDefinition(
       });
     errors.push(...source.checkScope(trigger.scope));
   }
+  errors.push(
+    ...validateWriteBack(
+      { sync: definition.sync ?? 'from_provider', writeBack: definition.writeBack ?? null },
+      source?.writesBack === true,
+    ),
+  );
 
   const parsed = parseConditions(definition.conditions);
   errors.push(...parsed.errors);

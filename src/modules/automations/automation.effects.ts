@@ -120,6 +120,8 @@ export interface EffectContext {
   /** Provider version of the entity (ms): stored so that older updates are ignored. */
   versionAt: number;
   dryRun: boolean;
+  /** The rule being applied (null: a sync): recorded on the items it makes. */
+  automationId?: string | null;
 }
 
 export function keyFor(
@@ -143,7 +145,13 @@ export async function recordExternalItem(
   key: ExternalItemKey,
   itemId: string,
 ): Promise<void> {
-  await upsertExternalItem(ctx.db, { ...key, itemId, versionAt: ctx.versionAt, removed: false });
+  await upsertExternalItem(ctx.db, {
+    ...key,
+    itemId,
+    versionAt: ctx.versionAt,
+    removed: false,
+    automationId: ctx.automationId ?? null,
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import type { EffectContext, ItemStore } from './automation.effects.ts';
 import type { NormalizedEvent } from './automation.event.ts';
 import { evaluateRule } from './automation.rules.ts';
 import type { EventSource, EventSources, SyncOutcome, SyncTarget } from './automation.sources.ts';
+import type { RuleSync, WriteBackMapping } from './automation.write-back.ts';
 import {
   finishRuns,
   listEnabledAutomations,
@@ -20,6 +21,7 @@ import {
   type RunOutcome,
   recordRunFailure,
   runKeyOf,
+  withChangeOrigin,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
 
@@ -50,6 +52,8 @@ export function ruleOf(row: AutomationRow): {
   trigger: AutomationDefinition['trigger'];
   conditions: unknown;
   actions: AutomationDefinition['actions'];
+  sync: RuleSync;
+  writeBack: WriteBackMapping[] | null;
 } {
   return {
     trigger: {
@@ -59,6 +63,8 @@ export function ruleOf(row: AutomationRow): {
     },
     conditions: row.conditions,
     actions: row.actions as AutomationDefinition['actions'],
+    sync: row.sync,
+    writeBack: (row.writeBack as WriteBackMapping[] | null) ?? null,
   };
 }
 
@@ -236,9 +242,12 @@ async function runRule(
       failedCondition: evaluation.failedCondition,
       effects: [],
     };
-  const effects = await applyActions(
-    contextOf(deps, tx, prepared, automation.createdByUserId),
-    evaluation.actions,
+  // A rule's change made from a provider's event is not pushed back to that provider.
+  const effects = await withChangeOrigin(tx, event.source, (db) =>
+    applyActions(
+      { ...contextOf(deps, db, prepared, automation.createdByUserId), automationId: automation.id },
+      evaluation.actions,
+    ),
   );
   return { status: 'succeeded', matched: true, effects, warnings: evaluation.warnings };
 }

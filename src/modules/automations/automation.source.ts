@@ -26,4 +26,6 @@ export interface EventSourceDefinition {
   normalize(payload: unknown, document: unknown): NormalizedEvent | null;
   /** The provider webhook a rule with this scope needs registered (a Linear team); null: none. */
   webhookNeedOf?(scope: TriggerScope): string | null;
+  /** Whether a rule may write its items back to the provider (`sync: two_way`, `writeBack`). */
+  writesBack?: boolean;
 }

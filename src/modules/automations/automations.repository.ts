@@ -281,7 +281,9 @@ export async function recordOutgoingRun(
   input: {
     provider: ProviderId;
     taskId: string;
-    containerId: string;
+    containerId: string | null;
+    /** The rule whose write-back mapping the push applied (Notion). */
+    automationId?: string | null;
     organisationId: string | null;
     userId: string | null;
     status: 'succeeded' | 'failed' | 'dead';
@@ -295,6 +297,7 @@ export async function recordOutgoingRun(
     targetKey: `${input.provider}:push:${input.taskId}`,
     kind: 'sync',
     direction: 'outgoing',
+    automationId: input.automationId ?? null,
     containerId: input.containerId,
     organisationId: input.organisationId,
     userId: input.organisationId ? null : input.userId,
@@ -394,6 +397,8 @@ export type ExternalItemState = ExternalItemKey & {
   itemId: string | null;
   versionAt: number;
   removed: boolean;
+  /** The rule whose action made the item (kept once set). */
+  automationId?: string | null;
 };
 
 /** `upsertExternalItem` for many keys in one statement (each key at most once). */
@@ -418,7 +423,25 @@ export async function upsertExternalItems(
       itemId: sql`excluded.item_id`,
       versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
       removedAt: sql`excluded.removed_at`,
+      automationId: sql`coalesce(${externalItems.automationId}, excluded.automation_id)`,
       updatedAt: sql`now()`,
     },
   });
+}
+
+/**
+ * Runs writes with `monoid.sync_origin = <provider>` for the transaction: the two-way outbox
+ * trigger does not push a change back to the provider it came from. Needs a transaction (the
+ * setting is transaction-local); a plain pool is wrapped in one.
+ */
+export async function withChangeOrigin<T>(
+  db: Executor,
+  origin: string,
+  fn: (tx: Executor) => Promise<T>,
+): Promise<T> {
+  if (!('rollback' in db)) return db.transaction((tx) => withChangeOrigin(tx, origin, fn));
+  await db.execute(sql`select set_config('monoid.sync_origin', ${origin}, true)`);
+  const result = await fn(db);
+  await db.execute(sql`select set_config('monoid.sync_origin', '', true)`);
+  return result;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actionSchema } from './actions/registry.ts';
 import { triggerSchema } from './automation.definition.ts';
+import { ruleSyncFields, ruleSyncModes, writeBackMappingSchema } from './automation.write-back.ts';
 import { runDirections, runStatuses } from './automations.table.ts';
 
 /** Shapes of `/api/settings/automations` (Clerk session; admins in organisations). */
@@ -15,6 +16,8 @@ export const automationSchema = z
     trigger: triggerSchema,
     conditions: z.unknown().nullable().describe('JSON Logic over the normalized event'),
     actions: z.array(actionSchema),
+    sync: z.enum(ruleSyncModes),
+    writeBack: z.array(writeBackMappingSchema).nullable(),
     organisationId: z.uuid().nullable(),
     createdAt: epochMs,
     updatedAt: epochMs,
@@ -29,6 +32,7 @@ export const automationCreateSchema = z.object({
   trigger: triggerSchema,
   conditions: z.unknown().optional(),
   actions: z.array(actionSchema).min(1).max(10),
+  ...ruleSyncFields,
 });
 export type AutomationCreate = z.infer<typeof automationCreateSchema>;
 
@@ -39,6 +43,7 @@ export const automationUpdateSchema = z.object({
   trigger: triggerSchema.optional(),
   conditions: z.unknown().optional(),
   actions: z.array(actionSchema).min(1).max(10).optional(),
+  ...ruleSyncFields,
 });
 export type AutomationUpdate = z.infer<typeof automationUpdateSchema>;
 

@@ -64,6 +64,8 @@ function toDto(row: AutomationRow): AutomationDto {
     trigger: { ...rule.trigger, scope: rule.trigger.scope ?? {} },
     conditions: row.conditions ?? null,
     actions: rule.actions,
+    sync: rule.sync,
+    writeBack: rule.writeBack,
     organisationId: row.organisationId,
     createdAt: row.createdAt.getTime(),
     updatedAt: row.updatedAt.getTime(),
@@ -138,6 +140,8 @@ export async function createAutomation(
       scope: body.trigger.scope,
       conditions,
       actions: body.actions,
+      sync: body.sync ?? 'from_provider',
+      writeBack: body.writeBack ?? null,
       createdByUserId: input.userId,
     });
     await recordRequested(tx, input.audit, {
@@ -180,6 +184,8 @@ export async function updateAutomation(
     trigger: body.trigger ?? rule.trigger,
     conditions: body.conditions !== undefined ? body.conditions : rule.conditions,
     actions: body.actions ?? rule.actions,
+    sync: body.sync ?? rule.sync,
+    writeBack: body.writeBack !== undefined ? body.writeBack : rule.writeBack,
   };
   const { conditions } = checkedDefinition(deps, definition);
   const row = await deps.db.transaction(async (tx) => {
@@ -195,6 +201,8 @@ export async function updateAutomation(
         scope: definition.trigger.scope,
         conditions,
         actions: definition.actions,
+        sync: definition.sync ?? 'from_provider',
+        writeBack: definition.writeBack ?? null,
       },
     });
     if (updated)
@@ -356,7 +364,16 @@ export async function dryRunDefinition(
   input: DryRunInput & { definition: AutomationDefinition },
 ) {
   const { conditions } = checkedDefinition(deps, input.definition);
-  return dryRun(deps, { ...input, rule: { ...input.definition, conditions } });
+  const { definition } = input;
+  return dryRun(deps, {
+    ...input,
+    rule: {
+      ...definition,
+      conditions,
+      sync: definition.sync ?? 'from_provider',
+      writeBack: definition.writeBack ?? null,
+    },
+  });
 }
 
 // ------------------------------------------------------------------ history and tools

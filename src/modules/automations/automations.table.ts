@@ -39,6 +39,14 @@ export const automations = pgTable(
     scope: jsonb('scope').notNull().default({}),
     conditions: jsonb('conditions'),
     actions: jsonb('actions').notNull(),
+    /**
+     * Direction of the items the rule made (Notion): `two_way` pushes their MONOid changes
+     * back to the page through `write_back` (see automation.write-back.ts).
+     */
+    sync: text('sync', { enum: ['from_provider', 'two_way'] })
+      .notNull()
+      .default('from_provider'),
+    writeBack: jsonb('write_back'),
     createdByUserId: uuid('created_by_user_id').references(() => users.id, {
       onDelete: 'set null',
     }),
@@ -119,6 +127,8 @@ export const externalItems = pgTable(
      * (two-way sync): the provider's echo of that write carries it and is not applied again.
      */
     pushedVersionAt: bigint('pushed_version_at', { mode: 'number' }),
+    /** The rule whose action made the item (its write-back mapping applies to it). */
+    automationId: uuid('automation_id').references(() => automations.id, { onDelete: 'set null' }),
     removedAt: timestamp('removed_at', { withTimezone: true }),
     ...timestampColumns(),
   },

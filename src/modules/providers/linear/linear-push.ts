@@ -7,24 +7,26 @@ import {
   LinearErrorType,
 } from '@linear/sdk';
 import { sql } from 'drizzle-orm';
-import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../../../db/database.ts';
 import type { ItemStore } from '../../automations/automation.effects.ts';
 import { recordOutgoingRun } from '../../automations/automations.repository.ts';
 import { PermanentError } from '../../inbox/inbox.errors.ts';
-import { backoffDelay } from '../../inbox/inbox.worker.ts';
 import type { TaskBucket } from '../../tasks/tasks.table.ts';
+import {
+  type ClaimedPush,
+  claimDuePushes,
+  type OutboxPusherDeps,
+  recordFailedPush,
+} from '../outbox/outbox-pusher.ts';
+import { syncOutboxFor } from '../outbox/sync-outbox.repository.ts';
+import { LINEAR } from './linear.id.ts';
 import { isLinearAuthError } from './linear-api.ts';
 import { asPayload, BACKFILL_ISSUE_FIELDS } from './linear-backfill.ts';
 import { normalizeLinearEvent } from './linear-event.ts';
 import {
-  claimOutbox,
-  failOutbox,
   finishOutbox,
   loadPushContext,
   lockTaskBeforeOutbox,
   markPushedVersion,
-  nextOutboxDueInMs,
   type OutboxField,
   type PushContext,
 } from './linear-outbox.repository.ts';
@@ -55,7 +57,7 @@ const PERMANENT_LINEAR_ERRORS: ReadonlySet<string> = new Set([
 /** The run record of a push of this task (its status and error added by the caller). */
 function pushRunOf(ctx: PushContext, row: { fields: string[]; attempts: number }) {
   return {
-    provider: 'linear' as const,
+    provider: LINEAR,
     taskId: ctx.taskId,
     containerId: ctx.containerId,
     organisationId: ctx.organisationId,
@@ -65,17 +67,11 @@ function pushRunOf(ctx: PushContext, row: { fields: string[]; attempts: number }
   };
 }
 
-export interface PushDeps {
-  db: Db;
+const linearOutbox = syncOutboxFor(LINEAR);
+
+export interface PushDeps extends OutboxPusherDeps {
   store: ItemStore;
   linearClient: (connectionId: string) => Promise<LinearClient | undefined>;
-  log: FastifyBaseLogger;
-  batchSize: number;
-  leaseMs: number;
-  pollMs: number;
-  maxAttempts: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
   /** Team workflow states are read once per team and kept this long. */
   statesTtlMs?: number;
 }
@@ -99,24 +95,8 @@ export class LinearPushRunner {
 
   /** Pushes one batch of due rows; returns whether there was any. */
   async runOnce(): Promise<boolean> {
-    let rows = await claimOutbox(this.deps.db, {
-      workerId: this.workerId,
-      batch: this.deps.batchSize,
-      leaseMs: this.deps.leaseMs,
-    });
-    if (rows.length === 0) {
-      // A change made a moment ago is due within the coalescing window: wait for it rather
-      // than for the next poll.
-      const dueIn = await nextOutboxDueInMs(this.deps.db);
-      if (dueIn === null || dueIn > this.deps.pollMs) return false;
-      await new Promise((resolve) => setTimeout(resolve, dueIn + 5));
-      rows = await claimOutbox(this.deps.db, {
-        workerId: this.workerId,
-        batch: this.deps.batchSize,
-        leaseMs: this.deps.leaseMs,
-      });
-      if (rows.length === 0) return false;
-    }
+    const rows = await claimDuePushes(linearOutbox, this.deps, this.workerId);
+    if (rows.length === 0) return false;
     await Promise.all(
       rows.map((row) => this.#pushOne(row).catch((err: unknown) => this.#fail(row, err))),
     );
@@ -271,38 +251,20 @@ export class LinearPushRunner {
     return id;
   }
 
-  async #fail(
-    row: { taskId: string; attempts: number; fields: string[] },
-    err: unknown,
-  ): Promise<void> {
+  async #fail(row: ClaimedPush, err: unknown): Promise<void> {
     const permanent =
       err instanceof PermanentError ||
       (err instanceof LinearError &&
         err.type !== undefined &&
-        PERMANENT_LINEAR_ERRORS.has(err.type)) ||
-      row.attempts >= this.deps.maxAttempts;
-    // A refused token holds the push until the connection is reauthorized (not dead-lettered).
-    const held = isLinearAuthError(err);
-    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    this.deps.log.warn({ taskId: row.taskId, error, permanent, held }, 'linear push failed');
-    const dead = permanent && !held;
+        PERMANENT_LINEAR_ERRORS.has(err.type));
     const ctx = await loadPushContext(this.deps.db, row.taskId).catch(() => undefined);
-    if (ctx)
-      await recordOutgoingRun(this.deps.db, {
-        ...pushRunOf(ctx, row),
-        status: dead ? 'dead' : 'failed',
-        error,
-      }).catch((e: unknown) => this.deps.log.error({ err: e }, 'linear push: run not recorded'));
-    await failOutbox(this.deps.db, {
-      taskId: row.taskId,
-      error,
-      dead,
-      delayMs: held
-        ? this.deps.retryMaxMs
-        : backoffDelay(row.attempts, {
-            baseMs: this.deps.retryBaseMs,
-            maxMs: this.deps.retryMaxMs,
-          }),
-    }).catch((e: unknown) => this.deps.log.error({ err: e }, 'linear push: recording failed'));
+    await recordFailedPush(linearOutbox, this.deps, {
+      row,
+      err,
+      permanent,
+      // A refused token holds the push until the connection is reauthorized.
+      held: isLinearAuthError(err),
+      run: ctx ? pushRunOf(ctx, row) : undefined,
+    });
   }
 }

@@ -1,19 +1,9 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  index,
-  integer,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { leaseColumns, timestampColumns } from '../../../db/columns.ts';
 import { containers } from '../../containers/containers.table.ts';
 import { users } from '../../identity/identity.table.ts';
 import { integrationConnections } from '../../integrations/integrations.table.ts';
-import { tasks } from '../../tasks/tasks.table.ts';
 
 /**
  * `active`: registered at Linear (`provider_webhook_id` set). `missing`: must be (re)created
@@ -139,37 +129,6 @@ export const linearBackfills = pgTable(
   (t) => [uniqueIndex('linear_backfills_link_key').on(t.linkId)],
 );
 
-/**
- * The two-way sync's transactional outbox: one row per task with changes to push to its
- * Linear issue. A trigger on `tasks` (migration `*_linear_two_way.sql`) writes it in the
- * transaction of the change, for tasks linked to an issue through a `two_way` team link,
- * unless the change is the sync's own (`monoid.sync_origin` set). Several changes of one task
- * coalesce into the one row (`fields` is the union, `revision` counts them), so one call
- * pushes them all. Claimed with a lease like inbox rows; `failed` = dead-lettered.
- */
-export const linearSyncOutbox = pgTable(
-  'linear_sync_outbox',
-  {
-    taskId: uuid('task_id')
-      .primaryKey()
-      .references(() => tasks.id, { onDelete: 'cascade' }),
-    /** Task columns changed since the last push: title, notes, bucket, due_date, assignee_id. */
-    fields: text('fields').array().notNull(),
-    /** When the latest change was made in MONOid (ms): compared with Linear's `updatedAt`. */
-    changedAt: bigint('changed_at', { mode: 'number' }).notNull(),
-    revision: integer('revision').notNull().default(1),
-    state: text('state', { enum: ['pending', 'failed'] })
-      .notNull()
-      .default('pending'),
-    ...leaseColumns(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [
-    index('linear_sync_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
-  ],
-);
-
-export type LinearSyncOutboxRow = typeof linearSyncOutbox.$inferSelect;
 export type LinearWebhookRegistrationRow = typeof linearWebhookRegistrations.$inferSelect;
 export type LinearTeamLinkRow = typeof linearTeamLinks.$inferSelect;
 export type LinearBackfillRow = typeof linearBackfills.$inferSelect;

@@ -11,6 +11,7 @@ const compactId = (id: string | null | undefined) =>
 export const notionEventSource: EventSourceDefinition = {
   id: NOTION,
   triggerEvents: notionTriggerEvents,
+  writesBack: true,
   checkScope(scope) {
     return scope.teamId
       ? [
@@ -37,8 +38,33 @@ export const notionEventSource: EventSourceDefinition = {
   normalize: (payload, document) => normalizeNotionEvent(payload, document),
 };
 
-/** Notion at run time: events are sparse, so the page is read back before normalizing. */
-export function createNotionEventSource(reader: NotionPageReader): EventSource {
+/** The page version (`last_edited_time`, ms) of a read-back page; null when it has none. */
+function lastEditedAt(page: unknown): number | null {
+  const value = (page as { last_edited_time?: unknown } | null)?.last_edited_time;
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Whether the event's authors are all integrations (an echo of a write-back is authored by
+ * our bot). Notion rounds `last_edited_time` to the minute, so a person's edit in the minute
+ * of our write has the same version: the author tells them apart.
+ */
+function byBotsOnly(payload: unknown): boolean {
+  const authors = (payload as { authors?: unknown } | null)?.authors;
+  if (!Array.isArray(authors)) return true;
+  return authors.every((a) => (a as { type?: unknown } | null)?.type === 'bot');
+}
+
+/**
+ * Notion at run time: events are sparse, so the page is read back before normalizing. A page
+ * whose version is the one our own write-back produced is our echo: not applied (and so not
+ * pushed back).
+ */
+export function createNotionEventSource(
+  reader: NotionPageReader,
+  isOwnWrite: (input: { pageId: string; lastEditedAt: number }) => Promise<boolean>,
+): EventSource {
   return {
     ...notionEventSource,
     async normalizeStored(row, options) {
@@ -48,6 +74,14 @@ export function createNotionEventSource(reader: NotionPageReader): EventSource {
       let page: unknown = null;
       if (row.eventType !== 'page.deleted' && row.entityId)
         page = await reader.retrievePage(row.connectionId, row.entityId);
+      const edited = lastEditedAt(page);
+      if (
+        row.entityId &&
+        edited !== null &&
+        byBotsOnly(row.payload) &&
+        (await isOwnWrite({ pageId: row.entityId, lastEditedAt: edited }))
+      )
+        return null;
       return normalizeNotionEvent(row.payload, page);
     },
   };

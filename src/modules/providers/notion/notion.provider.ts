@@ -11,6 +11,8 @@ import { notionConnectionFields } from './notion.schemas.ts';
 import { createNotionCallPath } from './notion-call-path.ts';
 import { NOTION_NAME, NotionConnectService } from './notion-connect.service.ts';
 import { NotionWebhookVerifier } from './notion-intake.ts';
+import { isOwnPageWrite } from './notion-push.repository.ts';
+import { NotionPushRunner } from './notion-push.ts';
 import { NotionReader } from './notion-reader.ts';
 import { notionSettingsRoutes } from './notion-settings.routes.ts';
 import { createNotionEventSource, notionEventSource } from './notion-source.ts';
@@ -46,6 +48,17 @@ export const notionProvider = {
     });
     const connect = new NotionConnectService({ db, box, config, connections, callPath });
     const reader = new NotionReader((connectionId) => connect.clientFor(connectionId));
+    const push = new NotionPushRunner({
+      db,
+      notionClient: (connectionId) => connect.clientFor(connectionId),
+      log: deps.log,
+      batchSize: config.AUTOMATION_BATCH_SIZE,
+      leaseMs: config.AUTOMATION_LEASE_MS,
+      pollMs: config.AUTOMATION_POLL_MS,
+      maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
+      retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
+      retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+    });
     return {
       id: NOTION,
       displayName: NOTION_NAME,
@@ -59,7 +72,8 @@ export const notionProvider = {
         config.NOTION_EVENT_MAX_AGE_HOURS * 3_600_000,
         deps.log,
       ),
-      events: createNotionEventSource(reader),
+      push,
+      events: createNotionEventSource(reader, (input) => isOwnPageWrite(db, input)),
       connections: {
         id: NOTION,
         displayName: NOTION_NAME,
@@ -85,7 +99,7 @@ export const notionProvider = {
         },
         settingsRoutes: notionSettingsRoutes(connect),
       } satisfies ConnectionProvider,
-      backgroundJobs: [],
+      backgroundJobs: [push],
     };
   },
 };
