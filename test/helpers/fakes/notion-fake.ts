@@ -6,6 +6,8 @@ import { listenLoopback, readBody, sendJson } from './http-fake.ts';
  * A loopback stand-in for Notion's REST API (`NOTION_API_URL`):
  * - `GET /v1/users/me`: the integration's bot user with `workspace_id` / `workspace_name`;
  * - `GET /v1/pages/:id`: a page from `pages` (404 `object_not_found` otherwise);
+ * - `PATCH /v1/pages/:id` (`pages.update`): merges `properties` into the page and sets its
+ *   `last_edited_time` to now; 404 for a page not in `pages`;
  * - `POST /v1/oauth/token` (Basic client credentials): `code` must be in `oauthCodes`.
  * Every request is recorded in `requests` with its headers (assert `notion-version` and
  * `authorization`). Tokens not in `validTokens` get 401 `unauthorized`.
@@ -150,6 +152,18 @@ export async function startFakeNotion(
       return found
         ? sendJson(res, 200, found)
         : sendJson(res, 404, error(404, 'object_not_found', 'Could not find page.'));
+    }
+    if (req.method === 'PATCH' && page) {
+      const found = fake.pages.get(page.id ?? '');
+      if (!found) return sendJson(res, 404, error(404, 'object_not_found', 'Could not find page.'));
+      const changes = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
+      const updated = {
+        ...found,
+        properties: { ...(found.properties as Record<string, unknown>), ...changes },
+        last_edited_time: new Date().toISOString(),
+      };
+      fake.pages.set(page.id ?? '', updated);
+      return sendJson(res, 200, updated);
     }
     for (const [key, handler] of fake.routes) {
       const [method, pattern] = key.split(' ');
