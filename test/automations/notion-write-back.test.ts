@@ -13,6 +13,7 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
   let notion: FakeNotion;
   let deliver: (event: Record<string, unknown>) => Promise<number>;
   const twoWayDb = randomUUID();
+  let twoWayRuleId: string;
   const oneWayDb = randomUUID();
 
   const rulesApi = (method: 'POST' | 'PATCH', url: string, payload: Record<string, unknown>) =>
@@ -49,6 +50,7 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
     });
     expect(twoWay.statusCode, twoWay.body).toBe(201);
     expect(twoWay.json().data).toMatchObject({ sync: 'two_way', writeBack: expect.any(Array) });
+    twoWayRuleId = twoWay.json().data.id;
     // Edits of the page's title in Notion update the task (the echo must not re-apply).
     const onEdit = await rulesApi('POST', '', {
       name: 'Notion title edits',
@@ -185,6 +187,25 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
         Name: { title: [{ type: 'text', text: { content: 'Plan the offsite (Lisbon)' } }] },
       },
     });
+
+    // The dry run of the rule shows what write-back sends to the page for its task.
+    const dry = await rulesApi('POST', `/${twoWayRuleId}/dry-run`, {
+      payload: { ...notionPageEvent({ pageId, databaseId: twoWayDb }), workspace_id: 'ws' },
+      page: notion.pages.get(pageId),
+    });
+    expect(dry.statusCode, dry.body).toBe(200);
+    expect(dry.json().data.pushes).toEqual([
+      {
+        provider: 'notion',
+        externalId: pageId,
+        itemId: taskId,
+        properties: {
+          Done: { checkbox: false },
+          Name: { title: [{ type: 'text', text: { content: 'Plan the offsite (Lisbon)' } }] },
+        },
+      },
+    ]);
+    expect(updatesOf(pageId)).toHaveLength(1);
   });
 
   it('a from_provider rule sends nothing', async () => {

@@ -445,3 +445,34 @@ export async function withChangeOrigin<T>(
   await db.execute(sql`select set_config('monoid.sync_origin', '', true)`);
   return result;
 }
+
+/** The live tasks an external item became in the workspace, with the fields write-back reads. */
+export async function listLinkedTaskValues(
+  db: Executor,
+  input: { workspace: Workspace; provider: ProviderId; externalId: string },
+): Promise<
+  Array<{
+    id: string;
+    title: string;
+    bucket: string;
+    doDate: string | null;
+    dueDate: string | null;
+  }>
+> {
+  const rows = (await db.execute(sql`
+    select t.id, t.title, t.bucket, t.do_date, t.due_date
+      from automation_external_items ei
+      join tasks t on t.id = ei.item_id
+     where ei.workspace_key = ${workspaceKeyOf(input.workspace)} and ei.provider = ${input.provider}
+       and ei.external_id = ${input.externalId} and ei.item_type = 'task'
+       and ei.removed_at is null
+     order by t.id`)) as unknown as { rows: Array<Record<string, unknown>> };
+  const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  return rows.rows.map((r) => ({
+    id: String(r.id),
+    title: String(r.title),
+    bucket: String(r.bucket),
+    doDate: str(r.do_date),
+    dueDate: str(r.due_date),
+  }));
+}

@@ -142,6 +142,7 @@ export const adHocDryRunBodySchema = z.object({
     trigger: triggerSchema,
     conditions: z.unknown().optional(),
     actions: z.array(actionSchema).min(1).max(10),
+    ...ruleSyncFields,
   }),
   inboxEventId: z.uuid().optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
@@ -157,6 +158,18 @@ export const dryRunResultSchema = z
     warnings: z.array(z.string()),
     actions: z.array(z.unknown()).describe('The planned actions with fields filled in'),
     effects: z.array(effectSchema).describe('What applying them would create or change'),
+    pushes: z
+      .array(
+        z.object({
+          provider: z.string(),
+          externalId: z.string(),
+          itemId: z.uuid(),
+          properties: z
+            .record(z.string(), z.unknown())
+            .describe('The page properties a change of the item writes (pages.update)'),
+        }),
+      )
+      .describe('Write-back of a two_way rule: what its items would send to the page'),
     event: z.unknown().nullable().describe('The normalized event conditions were evaluated on'),
   })
   .meta({ id: 'AutomationDryRun' });

@@ -16,11 +16,13 @@ import type { NormalizedEvent } from './automation.event.ts';
 import { ruleOf } from './automation.processor.ts';
 import { evaluateRule } from './automation.rules.ts';
 import type { EventSource, EventSources } from './automation.sources.ts';
+import { pagePropertiesFor } from './automation.write-back.ts';
 import {
   deleteAutomationRow,
   findAutomation,
   insertAutomation,
   listAutomationRows,
+  listLinkedTaskValues,
   listRuns,
   updateAutomationRow,
 } from './automations.repository.ts';
@@ -350,8 +352,34 @@ export async function dryRun(
     warnings: evaluation.warnings,
     actions: evaluation.actions,
     effects,
+    pushes: await plannedPushes(deps.db, input.workspace, input.rule, event),
     event: event.fields,
   };
+}
+
+/**
+ * What write-back would send to the event's page: for a `two_way` rule, the properties its
+ * mapping gives for each task the page became (their current values).
+ */
+async function plannedPushes(
+  db: Db,
+  workspace: Workspace,
+  rule: ReturnType<typeof ruleOf>,
+  event: NormalizedEvent,
+) {
+  if (rule.sync !== 'two_way' || !rule.writeBack?.length) return [];
+  const mapping = rule.writeBack;
+  const tasks = await listLinkedTaskValues(db, {
+    workspace,
+    provider: event.ref.provider,
+    externalId: event.ref.externalId,
+  });
+  return tasks.map((task) => ({
+    provider: event.ref.provider,
+    externalId: event.ref.externalId,
+    itemId: task.id,
+    properties: pagePropertiesFor(mapping, task),
+  }));
 }
 
 export async function dryRunSaved(deps: AutomationsDeps, input: DryRunInput & { id: string }) {
