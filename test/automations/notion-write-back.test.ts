@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxEvents, syncOutbox } from '../../src/db/schema.ts';
 import { type FakeNotion, startFakeNotion } from '../helpers/fakes/notion-fake.ts';
@@ -231,6 +231,34 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
     expect(dead[0]).toMatchObject({ direction: 'outgoing', error: expect.stringMatching(/404/) });
     await push();
     expect(updatesOf(pageId)).toHaveLength(1);
+  });
+
+  it('a 429 backs off no sooner than Retry-After, then the push goes through once', async () => {
+    const { pageId, taskId } = await pageWithTask(twoWayDb, 'Rate limited');
+    expect((await patch(taskId, { bucket: 'done' })).statusCode).toBe(200);
+    notion.rateLimitNext(1, 30);
+    await push();
+    const [waiting] = await h.t.app.database.db
+      .select({
+        state: syncOutbox.state,
+        lastError: syncOutbox.lastError,
+        wait: sql<number>`extract(epoch from ${syncOutbox.nextAttemptAt} - now())`,
+      })
+      .from(syncOutbox)
+      .where(and(eq(syncOutbox.taskId, taskId), eq(syncOutbox.provider, 'notion')));
+    expect(waiting).toMatchObject({ state: 'pending', lastError: expect.stringMatching(/429/) });
+    expect(Number(waiting?.wait)).toBeGreaterThan(25);
+    // As if the 30 s had passed (the 429 also blocked the connection's shared budget).
+    await h.t.app.database.db
+      .update(syncOutbox)
+      .set({ nextAttemptAt: sql`now()` })
+      .where(eq(syncOutbox.taskId, taskId));
+    await h.t.app.database.db.execute(sql`delete from provider_budgets`);
+    await push();
+    // The refused call and the one that went through (the fake records both).
+    const done = { properties: { Done: { checkbox: true } } };
+    expect(updatesOf(pageId).map((r) => r.body)).toEqual([done, done]);
+    expect(await outboxOf(taskId)).toHaveLength(0);
   });
 
   it('a bad mapping is refused with 400 and nothing is saved', async () => {

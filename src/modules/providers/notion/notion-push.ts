@@ -4,6 +4,7 @@ import type { Client } from '@notionhq/client';
 import { pagePropertiesFor } from '../../automations/automation.write-back.ts';
 import { recordOutgoingRun } from '../../automations/automations.repository.ts';
 import { PermanentError, TransientError } from '../../inbox/inbox.errors.ts';
+import { lifecycleFailure, ReauthorizationRequired } from '../../integrations/connection-errors.ts';
 import {
   type ClaimedPush,
   claimDuePushes,
@@ -100,7 +101,7 @@ export class NotionPushRunner {
     // for reauthorization holds the row.
     const lifecycle = classifyLifecycleFailure(err);
     const classified = lifecycle ?? classifyNotionError(err) ?? err;
-    const held = lifecycle instanceof TransientError && /reauthorization/.test(lifecycle.message);
+    const held = lifecycleFailure(err) instanceof ReauthorizationRequired;
     const ctx = await loadNotionPushContext(this.deps.db, row.taskId).catch(() => undefined);
     await recordFailedPush(notionOutbox, this.deps, {
       row,
