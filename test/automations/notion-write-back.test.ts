@@ -99,6 +99,14 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
     if (!task) throw new Error('task not created');
     return { pageId, taskId: String(task._id) };
   };
+  const ruleCount = async () =>
+    (
+      await h.t.app.inject({
+        method: 'GET',
+        url: '/api/settings/automations',
+        headers: h.session(),
+      })
+    ).json().data.length as number;
   const patch = (taskId: string, payload: Record<string, unknown>) =>
     h.t.app.inject({ method: 'PATCH', url: `/api/v1/tasks/${taskId}`, headers: h.auth, payload });
   const push = () => h.t.app.providers.notion.push.drain();
@@ -238,22 +246,19 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
     expect((await patch(taskId, { bucket: 'done' })).statusCode).toBe(200);
     notion.rateLimitNext(1, 30);
     await push();
-    const [waiting] = await h.t.app.database.db
-      .select({
-        state: syncOutbox.state,
-        lastError: syncOutbox.lastError,
-        wait: sql<number>`extract(epoch from ${syncOutbox.nextAttemptAt} - now())`,
-      })
-      .from(syncOutbox)
-      .where(and(eq(syncOutbox.taskId, taskId), eq(syncOutbox.provider, 'notion')));
+    const { rows } = (await h.t.app.database.db.execute(
+      sql`select state, last_error as "lastError",
+                 extract(epoch from next_attempt_at - now()) as wait
+            from linear_sync_outbox where task_id = ${taskId} and provider = 'notion'`,
+    )) as unknown as { rows: Array<Record<string, unknown>> };
+    const waiting = rows[0];
     expect(waiting).toMatchObject({ state: 'pending', lastError: expect.stringMatching(/429/) });
     expect(Number(waiting?.wait)).toBeGreaterThan(25);
     // As if the 30 s had passed (the 429 also blocked the connection's shared budget).
-    await h.t.app.database.db
-      .update(syncOutbox)
-      .set({ nextAttemptAt: sql`now()` })
-      .where(eq(syncOutbox.taskId, taskId));
-    await h.t.app.database.db.execute(sql`delete from provider_budgets`);
+    await h.t.app.database.db.execute(
+      sql`with due as (update linear_sync_outbox set next_attempt_at = now() where task_id = ${taskId})
+          delete from provider_budgets`,
+    );
     await push();
     // The refused call and the one that went through (the fake records both).
     const done = { properties: { Done: { checkbox: true } } };
@@ -279,13 +284,7 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
       },
       { writeBack: [{ field: 'bucket', property: 'Done', type: 'checkbox', values: { nope: 1 } }] },
     ];
-    const before = (
-      await h.t.app.inject({
-        method: 'GET',
-        url: '/api/settings/automations',
-        headers: h.session(),
-      })
-    ).json().data.length;
+    const before = await ruleCount();
     for (const extra of cases) {
       const res = await createRule(randomUUID(), extra);
       expect(res.statusCode, JSON.stringify(extra)).toBe(400);
@@ -300,13 +299,7 @@ describe('Notion write-back: a two_way rule maps MONOid fields to page propertie
     });
     expect(linearRule.statusCode).toBe(400);
     expect(linearRule.json().errors.map((e: { path: string }) => e.path)).toContain('sync');
-    const after = (
-      await h.t.app.inject({
-        method: 'GET',
-        url: '/api/settings/automations',
-        headers: h.session(),
-      })
-    ).json().data.length;
+    const after = await ruleCount();
     expect(after).toBe(before);
   });
 });

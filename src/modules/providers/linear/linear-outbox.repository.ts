@@ -1,22 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
-import { syncOutboxFor } from '../outbox/sync-outbox.repository.ts';
+import { pushContextBase, syncOutboxFor, textOrNull } from '../outbox/sync-outbox.repository.ts';
 import { LINEAR } from './linear.id.ts';
 
 export { lockTaskBeforeOutbox, type OutboxField } from '../outbox/sync-outbox.repository.ts';
 
 /** The shared two-way outbox, Linear's rows. */
-export const {
-  withSyncOrigin,
-  yieldToLocalChanges,
-  listTasksWithPendingChanges,
-  claimOutbox,
-  nextOutboxDueInMs,
-  finishOutbox,
-  failOutbox,
-  replayFailedOutbox,
-  markPushedVersion,
-} = syncOutboxFor(LINEAR);
+export const linearOutbox = syncOutboxFor(LINEAR);
+export const { withSyncOrigin, yieldToLocalChanges, listTasksWithPendingChanges } = linearOutbox;
 
 type Rows<T> = { rows: T[] };
 
@@ -57,21 +48,14 @@ export async function loadPushContext(
      limit 1`)) as unknown as Rows<Record<string, unknown>>;
   const r = rows.rows[0];
   if (!r) return undefined;
-  const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    taskId: String(r.task_id),
-    title: String(r.title),
-    notes: str(r.notes),
-    bucket: String(r.bucket),
-    dueDate: str(r.due_date),
-    assigneeId: str(r.assignee_id),
-    assigneeEmail: str(r.assignee_email),
+    ...pushContextBase(r),
+    notes: textOrNull(r.notes),
+    assigneeId: textOrNull(r.assignee_id),
+    assigneeEmail: textOrNull(r.assignee_email),
     issueId: String(r.issue_id),
     containerId: String(r.container_id),
     teamId: String(r.team_id),
-    sync: r.sync === 'two_way' ? 'two_way' : 'from_provider',
     connectionId: String(r.connection_id),
-    organisationId: str(r.organisation_id),
-    actingUserId: str(r.acting_user_id),
   };
 }

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
   InvalidInputLinearError,
   type LinearClient,
@@ -13,20 +11,18 @@ import { PermanentError } from '../../inbox/inbox.errors.ts';
 import type { TaskBucket } from '../../tasks/tasks.table.ts';
 import {
   type ClaimedPush,
-  claimDuePushes,
   type OutboxPusherDeps,
+  OutboxPushRunner,
   recordFailedPush,
 } from '../outbox/outbox-pusher.ts';
-import { syncOutboxFor } from '../outbox/sync-outbox.repository.ts';
 import { LINEAR } from './linear.id.ts';
 import { isLinearAuthError } from './linear-api.ts';
 import { asPayload, BACKFILL_ISSUE_FIELDS } from './linear-backfill.ts';
 import { normalizeLinearEvent } from './linear-event.ts';
 import {
-  finishOutbox,
+  linearOutbox,
   loadPushContext,
   lockTaskBeforeOutbox,
-  markPushedVersion,
   type OutboxField,
   type PushContext,
 } from './linear-outbox.repository.ts';
@@ -67,8 +63,6 @@ function pushRunOf(ctx: PushContext, row: { fields: string[]; attempts: number }
   };
 }
 
-const linearOutbox = syncOutboxFor(LINEAR);
-
 export interface PushDeps extends OutboxPusherDeps {
   store: ItemStore;
   linearClient: (connectionId: string) => Promise<LinearClient | undefined>;
@@ -83,32 +77,16 @@ export interface PushDeps extends OutboxPusherDeps {
  * stored as the pushed version so that Linear's echo webhook of this write is skipped).
  * Runs beside the inbox worker as a background job; woken by the outbox trigger's NOTIFY.
  */
-export class LinearPushRunner {
+export class LinearPushRunner extends OutboxPushRunner<PushDeps> {
   readonly name = 'linear-push';
   readonly #states = new Map<string, { at: number; states: LinearWorkflowState[] }>();
   readonly #users = new Map<string, string | null>();
 
-  constructor(
-    private readonly deps: PushDeps,
-    private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-  ) {}
-
-  /** Pushes one batch of due rows; returns whether there was any. */
-  async runOnce(): Promise<boolean> {
-    const rows = await claimDuePushes(linearOutbox, this.deps, this.workerId);
-    if (rows.length === 0) return false;
-    await Promise.all(
-      rows.map((row) => this.#pushOne(row).catch((err: unknown) => this.#fail(row, err))),
-    );
-    return true;
+  constructor(deps: PushDeps, workerId?: string) {
+    super(linearOutbox, deps, workerId);
   }
 
-  /** Runs until nothing is due (tests). */
-  async drain(maxRounds = 100): Promise<void> {
-    for (let i = 0; i < maxRounds; i++) if (!(await this.runOnce())) return;
-  }
-
-  async #pushOne(row: {
+  protected async pushOne(row: {
     taskId: string;
     fields: string[];
     revision: number;
@@ -117,7 +95,7 @@ export class LinearPushRunner {
     const ctx = await loadPushContext(this.deps.db, row.taskId);
     if (ctx?.sync !== 'two_way') {
       // Unlinked, or the link went back to one-way since: nothing to push.
-      await finishOutbox(this.deps.db, row);
+      await linearOutbox.finishOutbox(this.deps.db, row);
       return;
     }
     const client = await this.deps.linearClient(ctx.connectionId);
@@ -125,7 +103,7 @@ export class LinearPushRunner {
     const fields = row.fields as OutboxField[];
     const input = await this.#issueInput(client, ctx, fields);
     if (Object.keys(input).length === 0) {
-      await finishOutbox(this.deps.db, row);
+      await linearOutbox.finishOutbox(this.deps.db, row);
       return;
     }
     const issue = await this.#issueUpdate(client, ctx.issueId, input).catch(async (err) => {
@@ -169,7 +147,7 @@ export class LinearPushRunner {
         sql`select pg_advisory_xact_lock(hashtextextended(${`linear:${ctx.issueId}`}, 0))`,
       );
       await lockTaskBeforeOutbox(tx, ctx.taskId);
-      await finishOutbox(tx, { ...row, answeredAt: versionAt });
+      await linearOutbox.finishOutbox(tx, { ...row, answeredAt: versionAt });
       if (event && ctx.actingUserId)
         await applyLinearSync(
           {
@@ -189,7 +167,11 @@ export class LinearPushRunner {
             organisationId: ctx.organisationId,
           },
         );
-      await markPushedVersion(tx, { itemId: ctx.taskId, externalId: ctx.issueId, versionAt });
+      await linearOutbox.markPushedVersion(tx, {
+        itemId: ctx.taskId,
+        externalId: ctx.issueId,
+        versionAt,
+      });
       await recordOutgoingRun(tx, {
         ...pushRunOf(ctx, row),
         status: 'succeeded',
@@ -251,7 +233,7 @@ export class LinearPushRunner {
     return id;
   }
 
-  async #fail(row: ClaimedPush, err: unknown): Promise<void> {
+  protected async fail(row: ClaimedPush, err: unknown): Promise<void> {
     const permanent =
       err instanceof PermanentError ||
       (err instanceof LinearError &&

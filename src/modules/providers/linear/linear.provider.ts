@@ -8,6 +8,7 @@ import type { ConnectionProvider } from '../../integrations/integration.provider
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import type { Clock } from '../budget/clock.ts';
 import type { BudgetStore } from '../budget/provider-budget.ts';
+import { outboxPusherSettings } from '../outbox/outbox-pusher.ts';
 import { LINEAR } from './linear.id.ts';
 import { linearConnectionFields } from './linear.schemas.ts';
 import {
@@ -93,12 +94,7 @@ export const linearProvider = {
       store: deps.store,
       linearClient: (connectionId) => clients.forConnectionId(connectionId),
       log,
-      batchSize: config.AUTOMATION_BATCH_SIZE,
-      leaseMs: config.AUTOMATION_LEASE_MS,
-      pollMs: config.AUTOMATION_POLL_MS,
-      maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
-      retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
-      retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+      ...outboxPusherSettings(config),
     });
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> | undefined;

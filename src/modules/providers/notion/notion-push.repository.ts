@@ -1,26 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
-import type { RuleSync, WriteBackMapping } from '../../automations/automation.write-back.ts';
+import type { WriteBackMapping } from '../../automations/automation.write-back.ts';
 import { externalItems } from '../../automations/automations.table.ts';
+import { pushContextBase, textOrNull } from '../outbox/sync-outbox.repository.ts';
 import { NOTION } from './notion.id.ts';
 
 type Rows<T> = { rows: T[] };
 
-export interface NotionPushContext {
-  taskId: string;
-  title: string;
-  bucket: string;
+export type NotionPushContext = ReturnType<typeof pushContextBase> & {
   doDate: string | null;
-  dueDate: string | null;
   containerId: string | null;
   pageId: string;
   automationId: string;
-  sync: RuleSync;
   writeBack: WriteBackMapping[];
   connectionId: string | null;
-  organisationId: string | null;
-  actingUserId: string | null;
-}
+};
 
 /**
  * Everything a push needs about a task, the Notion page it was made from, the rule that made
@@ -47,21 +41,14 @@ export async function loadNotionPushContext(
      limit 1`)) as unknown as Rows<Record<string, unknown>>;
   const r = rows.rows[0];
   if (!r) return undefined;
-  const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
-    taskId: String(r.task_id),
-    title: String(r.title),
-    bucket: String(r.bucket),
-    doDate: str(r.do_date),
-    dueDate: str(r.due_date),
-    containerId: str(r.container_id),
+    ...pushContextBase(r),
+    doDate: textOrNull(r.do_date),
+    containerId: textOrNull(r.container_id),
     pageId: String(r.page_id),
     automationId: String(r.automation_id),
-    sync: r.sync === 'two_way' ? 'two_way' : 'from_provider',
     writeBack: Array.isArray(r.write_back) ? (r.write_back as WriteBackMapping[]) : [],
-    connectionId: str(r.connection_id),
-    organisationId: str(r.organisation_id),
-    actingUserId: str(r.acting_user_id),
+    connectionId: textOrNull(r.connection_id),
   };
 }
 

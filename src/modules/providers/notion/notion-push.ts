@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Client } from '@notionhq/client';
 import { pagePropertiesFor } from '../../automations/automation.write-back.ts';
 import { recordOutgoingRun } from '../../automations/automations.repository.ts';
@@ -7,8 +5,8 @@ import { PermanentError, TransientError } from '../../inbox/inbox.errors.ts';
 import { lifecycleFailure, ReauthorizationRequired } from '../../integrations/connection-errors.ts';
 import {
   type ClaimedPush,
-  claimDuePushes,
   type OutboxPusherDeps,
+  OutboxPushRunner,
   recordFailedPush,
 } from '../outbox/outbox-pusher.ts';
 import { lockTaskBeforeOutbox, syncOutboxFor } from '../outbox/sync-outbox.repository.ts';
@@ -43,29 +41,14 @@ function pushRunOf(ctx: NotionPushContext, row: ClaimedPush) {
  * the `page.updated` event of that write reads the page back, finds that version and is
  * skipped (neither applied nor pushed again).
  */
-export class NotionPushRunner {
+export class NotionPushRunner extends OutboxPushRunner<NotionPushDeps> {
   readonly name = 'notion-push';
 
-  constructor(
-    private readonly deps: NotionPushDeps,
-    private readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-  ) {}
-
-  async runOnce(): Promise<boolean> {
-    const rows = await claimDuePushes(notionOutbox, this.deps, this.workerId);
-    if (rows.length === 0) return false;
-    await Promise.all(
-      rows.map((row) => this.#pushOne(row).catch((err: unknown) => this.#fail(row, err))),
-    );
-    return true;
+  constructor(deps: NotionPushDeps, workerId?: string) {
+    super(notionOutbox, deps, workerId);
   }
 
-  /** Runs until nothing is due (tests). */
-  async drain(maxRounds = 100): Promise<void> {
-    for (let i = 0; i < maxRounds; i++) if (!(await this.runOnce())) return;
-  }
-
-  async #pushOne(row: ClaimedPush): Promise<void> {
+  protected async pushOne(row: ClaimedPush): Promise<void> {
     const ctx = await loadNotionPushContext(this.deps.db, row.taskId);
     const properties =
       ctx?.sync === 'two_way' ? pagePropertiesFor(ctx.writeBack, ctx, row.fields) : {};
@@ -95,7 +78,7 @@ export class NotionPushRunner {
     });
   }
 
-  async #fail(row: ClaimedPush, err: unknown): Promise<void> {
+  protected async fail(row: ClaimedPush, err: unknown): Promise<void> {
     // 404 (page gone or not shared) and 403 (no access) never succeed: dead-lettered.
     // 429 and 5xx are transient (no sooner than Notion's Retry-After); a connection waiting
     // for reauthorization holds the row.

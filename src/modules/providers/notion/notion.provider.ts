@@ -6,6 +6,7 @@ import type { ConnectionProvider } from '../../integrations/integration.provider
 import type { SecretBox } from '../../integrations/secret-box.ts';
 import type { Clock } from '../budget/clock.ts';
 import type { BudgetStore } from '../budget/provider-budget.ts';
+import { outboxPusherSettings } from '../outbox/outbox-pusher.ts';
 import { NOTION } from './notion.id.ts';
 import { notionConnectionFields } from './notion.schemas.ts';
 import { createNotionCallPath } from './notion-call-path.ts';
@@ -52,12 +53,7 @@ export const notionProvider = {
       db,
       notionClient: (connectionId) => connect.clientFor(connectionId),
       log: deps.log,
-      batchSize: config.AUTOMATION_BATCH_SIZE,
-      leaseMs: config.AUTOMATION_LEASE_MS,
-      pollMs: config.AUTOMATION_POLL_MS,
-      maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
-      retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
-      retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+      ...outboxPusherSettings(config),
     });
     return {
       id: NOTION,

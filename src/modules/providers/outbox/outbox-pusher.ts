@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../../config.ts';
 import type { Db } from '../../../db/database.ts';
 import { recordOutgoingRun } from '../../automations/automations.repository.ts';
 import { backoffDelay } from '../../inbox/inbox.worker.ts';
@@ -18,6 +21,51 @@ export interface OutboxPusherDeps {
   maxAttempts: number;
   retryBaseMs: number;
   retryMaxMs: number;
+}
+
+/** The pusher settings every provider takes from the configuration. */
+export function outboxPusherSettings(config: Config) {
+  return {
+    batchSize: config.AUTOMATION_BATCH_SIZE,
+    leaseMs: config.AUTOMATION_LEASE_MS,
+    pollMs: config.AUTOMATION_POLL_MS,
+    maxAttempts: config.AUTOMATION_MAX_ATTEMPTS,
+    retryBaseMs: config.AUTOMATION_RETRY_BASE_MS,
+    retryMaxMs: config.AUTOMATION_RETRY_MAX_MS,
+  };
+}
+
+/**
+ * A provider's pusher, a background job beside the inbox worker (woken by the outbox
+ * trigger's NOTIFY): claims due rows with a lease and pushes each; a push that throws is
+ * recorded by `fail`.
+ */
+export abstract class OutboxPushRunner<D extends OutboxPusherDeps> {
+  abstract readonly name: string;
+
+  constructor(
+    protected readonly outbox: Outbox,
+    protected readonly deps: D,
+    protected readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+  ) {}
+
+  /** Pushes one batch of due rows; returns whether there was any. */
+  async runOnce(): Promise<boolean> {
+    const rows = await claimDuePushes(this.outbox, this.deps, this.workerId);
+    if (rows.length === 0) return false;
+    await Promise.all(
+      rows.map((row) => this.pushOne(row).catch((err: unknown) => this.fail(row, err))),
+    );
+    return true;
+  }
+
+  /** Runs until nothing is due (tests). */
+  async drain(maxRounds = 100): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) if (!(await this.runOnce())) return;
+  }
+
+  protected abstract pushOne(row: ClaimedPush): Promise<void>;
+  protected abstract fail(row: ClaimedPush, err: unknown): Promise<void>;
 }
 
 /**

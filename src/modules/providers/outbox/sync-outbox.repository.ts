@@ -208,3 +208,21 @@ export function syncOutboxFor(provider: ProviderId) {
 export async function lockTaskBeforeOutbox(db: Executor, taskId: string): Promise<void> {
   await db.execute(sql`select 1 from tasks where id = ${taskId} for no key update`);
 }
+
+export const textOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/**
+ * The part every provider's push context shares, from a row of its context query (columns
+ * `task_id, title, bucket, due_date, sync, organisation_id, acting_user_id`).
+ */
+export function pushContextBase(r: Record<string, unknown>) {
+  return {
+    taskId: String(r.task_id),
+    title: String(r.title),
+    bucket: String(r.bucket),
+    dueDate: textOrNull(r.due_date),
+    sync: r.sync === 'two_way' ? ('two_way' as const) : ('from_provider' as const),
+    organisationId: textOrNull(r.organisation_id),
+    actingUserId: textOrNull(r.acting_user_id),
+  };
+}
