@@ -447,14 +447,35 @@ included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === ex
   grows per event: 0.1–0.3 statements per event at batch 64–250), and "≤ 1 commit per batch"
   is met for the batch's transaction ("commits / batch" counts explicit COMMITs; the claim and
   the cached reads are four single-statement autocommits besides).
-- **What stands between the engine and the bare-SQL rate**: a CPU profile of the worker
-  process (\`BENCH_CPU_PROF=<dir>\`, 2,000 events, batch 64) is mostly idle (5.7 s of the 7 s
-  after start-up; then drizzle query building ~0.7 s, GC ~0.8 s): the worker waits for
-  Postgres. The engine sends about 2.5 times the round trips of the bare-SQL loop (8 per
-  batch) and writes the same rows, so the ratio sits near 0.3–0.55 on this shared 2-core
-  machine, where Postgres competes for the CPUs with every other process. The absolute
-  target (≥ 2,000 events/s) needs the database's CPU: the bare-SQL loop itself reached only
-  0.9–1.9 k events/s here while measured.
+- **What stands between the engine and the bare-SQL rate** (\`BENCH_CPU_PROF=<dir>\`, 64 × 1,
+  4,000 events; self time of the worker process's main thread between its first and last
+  batch, summed per function). Before (2026-12-01 21:37Z, 835–995 events/s, drain 4.5 s):
+  idle 46.9 %, drizzle \`is\` (entity checks while building the multi-row inserts) 12.5 %,
+  \`writev\` (node-postgres socket writes, one per statement) 11.3 %, GC 5.5 %, drizzle
+  \`sql.js\` chunk walk 3.3 %, \`applyBatch\` (Linear) 1.6 %, drizzle
+  \`buildQueryFromSourceParams\` 1.6 %, drizzle \`prepareTyping\` 0.9 %, the bench's statement
+  counter 0.7 %, drizzle insert builder 0.5 % (drizzle all told ~19 %: \`values (...)\` has one
+  parameter and several type checks per row and column, defaults included). The batch's
+  inserts (tasks, links, external items, runs) now send their rows as one JSON parameter
+  (\`src/db/json-rows.ts\`: \`insert ... select ... from json_populate_recordset\`). After
+  (21:50Z, 1,229–1,351 events/s, drain 3.1 s): idle 52.9 %, \`writev\` 8.9 %, GC 3.8 %,
+  \`applyBatch\` 2.8 %, \`jsonRowsSelect\` 2.2 %, drizzle \`is\` 2.2 %, drizzle
+  \`buildQueryFromSourceParams\` 1.2 %, microtasks 1.1 %, drizzle \`sql.js\` 0.9 %, (program)
+  0.8 %. The worker now waits for Postgres more than half the time: timed at the driver, the
+  batch transaction's ~15 statements take ~26 ms per batch of 64 (the external items read
+  FOR UPDATE, the task insert and the runs upsert ~3–4 ms each), and the claim, the per-batch
+  reads and the JavaScript around them ~21 ms more; the bare-SQL loop spends ~15–20 ms per
+  batch in all. What is left is round trips (~18 statements against 8) and Postgres' own
+  CPU on a 2-core machine shared with the load generator: the bare-SQL rate itself moved
+  between 3.1 k and 4.8 k events/s between runs minutes apart. Not done yet: merging the
+  sync-origin \`set_config\` calls and the "runs already succeeded" read into neighbouring
+  statements, a raw-SQL claim, and claiming the next batch while the current one applies
+  (the ordering per entity across batches in flight needs its own proof first).
+- **A single delivery at rest** (timed inside the worker, 15 deliveries, the bench polling the
+  API of the same process every 5 ms): the claim 7–27 ms, the reads before the transaction
+  3–14 ms, the transaction 9–35 ms; the wake-up itself is immediate (< 2 ms after the
+  webhook's commit). Each step is a few round trips, slowed by the API requests of the
+  poller sharing the process's event loop and the CPUs.
 - **Batch size and worker concurrency** (the trade-off): a larger batch divides the fixed
   ~20 statements by more events (250 > 64 > 16 in events/s) but holds the entity locks and
   row locks longer and makes a failing event's split costlier (log2(batch) extra
