@@ -2,6 +2,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRows, jsonRowsSelect } from '../../src/db/json-rows.ts';
 import { automationRuns, externalItems } from '../../src/db/schema.ts';
+import { upsertExternalItems } from '../../src/modules/automations/automations.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 /**
@@ -68,9 +69,9 @@ describe('multi-row insert from one JSON parameter', () => {
     });
   });
 
-  it('takes bigint and timestamp defaults and an upsert on conflict like values (...)', async () => {
+  it('upserts external items like values (...): bigint and timestamp defaults, newest version kept', async () => {
     const db = t.database.db;
-    const item = (externalId: string, versionAt: number) => ({
+    const item = (externalId: string, versionAt: number, removed = false) => ({
       workspaceKey: 'w',
       provider: 'linear' as const,
       externalId,
@@ -78,22 +79,17 @@ describe('multi-row insert from one JSON parameter', () => {
       containerKey: 'c',
       itemId: null,
       versionAt,
+      removed,
     });
-    await insertRows(db, externalItems, [item('x1', 5), item('x2', 7)]);
-    await insertRows(db, externalItems, [item('x1', 3), item('x2', 9)]).onConflictDoUpdate({
-      target: [
-        externalItems.workspaceKey,
-        externalItems.provider,
-        externalItems.externalId,
-        externalItems.itemType,
-        externalItems.containerKey,
-      ],
-      set: { versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)` },
-    });
+    await upsertExternalItems(db, [item('x1', 5), item('x2', 7)]);
+    // a removal is written with now(): that batch goes through values (...)
+    await upsertExternalItems(db, [item('x1', 3), item('x2', 9, true)]);
     const rows = await db.select().from(externalItems).orderBy(externalItems.externalId);
-    expect(rows.map((r) => [r.externalId, r.versionAt, r.removedAt, r.pushedVersionAt])).toEqual([
-      ['x1', 5, null, null],
-      ['x2', 9, null, null],
+    expect(
+      rows.map((r) => [r.externalId, r.versionAt, r.removedAt !== null, r.pushedVersionAt]),
+    ).toEqual([
+      ['x1', 5, false, null],
+      ['x2', 9, true, null],
     ]);
     expect(rows[0]?.createdAt).toBeInstanceOf(Date);
   });
