@@ -17,6 +17,7 @@
  * Needs Postgres (several processes share the inbox). Writes docs/benchmarks-automations.md
  * unless BENCH_NO_WRITE=1.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -484,7 +485,17 @@ included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === ex
   delivery still goes alone, at once (NOTIFY), and bursts fill batches.
 `;
   console.log(report);
-  if (process.env.BENCH_NO_WRITE !== '1') writeFileSync('docs/benchmarks-automations.md', report);
+  if (process.env.BENCH_NO_WRITE !== '1') {
+    writeFileSync('docs/benchmarks-automations.md', report);
+    // docs/ is checked by biome (`npm run lint`): pad the tables as it wants them.
+    execFileSync(
+      'node_modules/.bin/biome',
+      ['format', '--write', 'docs/benchmarks-automations.md'],
+      {
+        stdio: 'ignore',
+      },
+    );
+  }
 }
 
 await main();
