@@ -292,9 +292,9 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     kinds.synced.push(await slice(firstSynced.taskId));
     kinds.plain.push(await slice(plainTaskId));
-    await db.query('alter table tasks disable trigger tasks_linear_outbox');
+    await db.query('alter table tasks disable trigger tasks_sync_outbox');
     kinds.off.push(await slice(plainTaskId));
-    await db.query('alter table tasks enable trigger tasks_linear_outbox');
+    await db.query('alter table tasks enable trigger tasks_sync_outbox');
   }
   await stopAppProcess(api.child);
   const outboxRows = Number(
