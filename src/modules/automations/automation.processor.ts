@@ -20,7 +20,9 @@ import {
   type RunClaim,
   type RunOutcome,
   recordRunFailure,
+  rememberOrigin,
   runKeyOf,
+  setOriginColumn,
   withChangeOrigin,
 } from './automations.repository.ts';
 import type { AutomationRow } from './automations.table.ts';
@@ -103,17 +105,32 @@ export async function prepareInboxEvent(
   };
 }
 
-export async function lockEntities(tx: Executor, keys: readonly string[]): Promise<void> {
+/**
+ * Takes the entity locks of a batch and, in the same statement, sets the transaction's
+ * `monoid.sync_origin` to `origin` (the source of the batch's events: every write the batch
+ * makes comes from them), so the rules and syncs of that source switch it at no round trip.
+ */
+export async function lockEntities(
+  tx: Executor,
+  keys: readonly string[],
+  origin?: string,
+): Promise<void> {
   // Serializes the processing of each external entity across workers and processes, so its
   // events apply one at a time; the stored version then drops whichever is older. Taken in
   // one order (sorted hashes) so that two batches sharing entities cannot deadlock.
-  if (keys.length === 0) return;
+  if (keys.length === 0 && origin === undefined) return;
   await tx.execute(sql`
-    select pg_advisory_xact_lock(h) from (
-      select distinct hashtextextended(k, 0) as h
-      from jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::jsonb) as k
-      order by 1
-    ) as locks`);
+    with locks as (
+      select pg_advisory_xact_lock(h) from (
+        select distinct hashtextextended(k, 0) as h
+        from jsonb_array_elements_text(${JSON.stringify([...new Set(keys)])}::jsonb) as k
+        order by 1
+      ) as hashes
+    )
+    select (select count(*) from locks) as locked${
+      origin === undefined ? sql`` : sql`, ${setOriginColumn(origin)} as origin`
+    }`);
+  if (origin !== undefined) rememberOrigin(tx, origin);
 }
 
 function actingUser(prepared: PreparedEvent, preferred: string | null): string {
@@ -144,6 +161,7 @@ export async function applyInboxBatch(
   await lockEntities(
     tx,
     live.map((p) => `${p.event.source}:${p.event.entityId}`),
+    live[0]?.event.source,
   );
   const wanted: Claimed[] = live.flatMap((prepared) =>
     prepared.targets.map((target) => ({ prepared, target })),

@@ -430,9 +430,28 @@ export async function upsertExternalItems(
 }
 
 /**
+ * The `monoid.sync_origin` a transaction is known to hold (set by the statement that opened
+ * its work, see `lockEntities` in the processor), so that `withChangeOrigin` with that origin
+ * costs no round trip. A transaction not in it is treated as holding no origin, as before.
+ */
+const knownOrigin = new WeakMap<Executor, string>();
+
+/** `set_config` of the origin, as a select column: fold it into a statement already made. */
+export function setOriginColumn(origin: string) {
+  return sql`set_config('monoid.sync_origin', ${origin}, true)`;
+}
+
+/** Records that `tx` holds `origin` (its statement selected `setOriginColumn(origin)`). */
+export function rememberOrigin(tx: Executor, origin: string): void {
+  knownOrigin.set(tx, origin);
+}
+
+/**
  * Runs writes with `monoid.sync_origin = <provider>` for the transaction: the two-way outbox
  * trigger does not push a change back to the provider it came from. Needs a transaction (the
- * setting is transaction-local); a plain pool is wrapped in one.
+ * setting is transaction-local); a plain pool is wrapped in one. Afterwards the transaction
+ * holds the origin it held before (none, or the one remembered for it); when it already holds
+ * `origin`, nothing is sent.
  */
 export async function withChangeOrigin<T>(
   db: Executor,
@@ -440,9 +459,14 @@ export async function withChangeOrigin<T>(
   fn: (tx: Executor) => Promise<T>,
 ): Promise<T> {
   if (!('rollback' in db)) return db.transaction((tx) => withChangeOrigin(tx, origin, fn));
-  await db.execute(sql`select set_config('monoid.sync_origin', ${origin}, true)`);
+  const before = knownOrigin.get(db);
+  if (before === origin) return fn(db);
+  await db.execute(sql`select ${setOriginColumn(origin)}`);
+  knownOrigin.set(db, origin);
   const result = await fn(db);
-  await db.execute(sql`select set_config('monoid.sync_origin', '', true)`);
+  await db.execute(sql`select ${setOriginColumn(before ?? '')}`);
+  if (before === undefined) knownOrigin.delete(db);
+  else knownOrigin.set(db, before);
   return result;
 }
 
