@@ -62,7 +62,7 @@ export function jsonRowsSelect<T extends PgTable>(
 
 /** `db.insert(table)` of many rows: from one JSON parameter when the rows allow it. */
 export function insertRows<T extends PgTable>(
-  db: Executor,
+  db: Pick<Executor, 'insert'>,
   table: T,
   rows: ReadonlyArray<PgInsertValue<T>>,
 ) {

@@ -29,8 +29,8 @@ const worker = new InboxWorker(
   mode === 'hang'
     ? {
         ...handler,
-        async applyBatch(tx, prepared) {
-          await handler.applyBatch(tx, prepared);
+        async applyBatch(tx, prepared, processed) {
+          await handler.applyBatch(tx, prepared, processed);
           process.stdout.write(`applied ${prepared.length}\n`);
           await new Promise(() => {}); // hang: the parent kills us here
         },

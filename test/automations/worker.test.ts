@@ -71,8 +71,8 @@ describe('the inbox worker under failure and concurrency', () => {
       app.database,
       {
         ...handler,
-        async applyBatch(tx, batch) {
-          await handler.applyBatch(tx, batch);
+        async applyBatch(tx, batch, processed) {
+          await handler.applyBatch(tx, batch, processed);
           calls += 1;
           // Written inside the transaction (task, link, run): then the connection "fails".
           const written = await tx

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../db/database.ts';
 import { PermanentError } from '../inbox/inbox.errors.ts';
+import { markInboxProcessed, markInboxProcessedQuery } from '../inbox/inbox.repository.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
 import { type BatchCache, cached, type InboxHandler } from '../inbox/inbox.worker.ts';
 import { findConnectionOwner } from '../integrations/integrations.repository.ts';
@@ -153,11 +154,12 @@ export async function applyInboxBatch(
   deps: ProcessorDeps,
   tx: Executor,
   batch: readonly PreparedEvent[],
+  processed: readonly string[],
 ): Promise<void> {
   const live = batch.filter(
     (p): p is PreparedEvent & { event: NormalizedEvent } => p.event !== null,
   );
-  if (live.length === 0) return;
+  if (live.length === 0) return markInboxProcessed(tx, processed);
   await lockEntities(
     tx,
     live.map((p) => `${p.event.source}:${p.event.entityId}`),
@@ -214,7 +216,12 @@ export async function applyInboxBatch(
   for (const c of todo)
     if (c.target.kind === 'rule')
       done(c, await runRule(deps, tx, c.prepared, c.prepared.event, c.target.automation));
-  await finishRuns(tx, finished);
+  // The runs and the inbox rows' `processed` state in one statement.
+  await finishRuns(
+    tx,
+    finished,
+    processed.length > 0 ? markInboxProcessedQuery(tx, processed).getSQL() : undefined,
+  );
 }
 
 async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -274,7 +281,7 @@ async function runRule(
 export function automationHandler(deps: ProcessorDeps): InboxHandler<PreparedEvent> {
   return {
     prepare: (row, cache) => prepareInboxEvent(deps, row, cache),
-    applyBatch: (tx, batch) => applyInboxBatch(deps, tx, batch),
+    applyBatch: (tx, batch, processed) => applyInboxBatch(deps, tx, batch, processed),
     async recordFailure({ row, prepared, error, dead }) {
       for (const target of prepared?.targets ?? [])
         await recordRunFailure(deps.db, {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import { insertRows } from '../../db/json-rows.ts';
 import { fromExcluded } from '../../db/upsert.ts';
@@ -159,10 +159,15 @@ export interface RunOutcome {
 export async function finishRuns(
   db: Executor,
   runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
+  /** A data-modifying statement sent in the same statement, as a CTE (no extra round trip). */
+  alongside?: SQL,
 ): Promise<void> {
-  if (runs.length === 0) return;
+  if (runs.length === 0) {
+    if (alongside) await db.execute(alongside);
+    return;
+  }
   await insertRows(
-    db,
+    alongside ? db.with(db.$with('alongside', {}).as(alongside)) : db,
     automationRuns,
     runs.map(({ outcome: o, ...run }) => ({
       inboxEventId: run.inboxEventId,

@@ -127,7 +127,12 @@ export async function resumeConnectionEvents(db: Executor, connectionId: string)
 /** Marks the rows of an applied batch processed (one statement, in the batch's transaction). */
 export async function markInboxProcessed(db: Executor, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db
+  await markInboxProcessedQuery(db, ids);
+}
+
+/** `markInboxProcessed`'s statement, to send alone or inside another one (as a CTE). */
+export function markInboxProcessedQuery(db: Executor, ids: readonly string[]) {
+  return db
     .update(inboxEvents)
     .set({
       state: 'processed',

@@ -3,12 +3,7 @@ import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database, Executor } from '../../db/database.ts';
 import { PermanentError, TransientError } from './inbox.errors.ts';
-import {
-  claimInboxEvents,
-  deadLetterInbox,
-  markInboxProcessed,
-  scheduleInboxRetry,
-} from './inbox.repository.ts';
+import { claimInboxEvents, deadLetterInbox, scheduleInboxRetry } from './inbox.repository.ts';
 import type { InboxEventRow } from './inbox.table.ts';
 import { INBOX_CHANNEL } from './inbox-intake.ts';
 
@@ -34,15 +29,18 @@ export function cached<T>(
 
 /**
  * What the worker does with events (the automation engine). `prepare` runs outside any
- * transaction (reads, provider calls); `applyBatch` runs inside the transaction that also
- * marks the rows processed, so the events' effects and their `processed` state commit
- * together.
+ * transaction (reads, provider calls); `applyBatch` runs inside a transaction and marks the
+ * rows processed in it (`markInboxProcessed`, or its statement folded into one of its own),
+ * so the events' effects and their `processed` state commit together.
  */
 export interface InboxHandler<P> {
   /** null: the event has nowhere to go (its connection is gone): dead-lettered. */
   prepare(row: InboxEventRow, cache: BatchCache): Promise<P | null>;
-  /** Applies prepared events, in provider order, in the caller's transaction. */
-  applyBatch(tx: Executor, batch: readonly P[]): Promise<void>;
+  /**
+   * Applies prepared events, in provider order, in the caller's transaction, and marks the
+   * inbox rows `processed` (all of them, whatever their events did) in it.
+   */
+  applyBatch(tx: Executor, batch: readonly P[], processed: readonly string[]): Promise<void>;
   /** Records a failed attempt (`dead`: no more retries). */
   recordFailure(input: {
     row: InboxEventRow;
@@ -263,9 +261,6 @@ export class InboxWorker<P = unknown> {
         await this.handler.applyBatch(
           tx,
           group.map((g) => g.prepared),
-        );
-        await markInboxProcessed(
-          tx,
           group.map((g) => g.row.id),
         );
       });
