@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationRuns, externalLinks, inboxEvents } from '../../src/db/schema.ts';
 import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
@@ -158,6 +158,71 @@ describe('the inbox worker under failure and concurrency', () => {
     }
     const updated = tasks.filter((t) => t.title === 'updated');
     expect(updated).toHaveLength(20);
+  });
+
+  it('a running worker claims the next batch while the current one applies; each issue keeps its order', async () => {
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    for (const id of ids) await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
+    for (const id of ids) await deliverUpdate(id, 'updated in a later batch');
+    const app = h.t.app;
+    const handler = automationHandler({
+      db: app.database.db,
+      store: app.automations.store,
+      sources: app.automations.sources,
+      ownActorIds: [],
+      log: app.log,
+    });
+    const processing = async () =>
+      (
+        await app.database.db
+          .select({ id: inboxEvents.id })
+          .from(inboxEvents)
+          .where(and(inArray(inboxEvents.entityId, ids), eq(inboxEvents.state, 'processing')))
+      ).length;
+    // Most rows claimed at once while a batch applies (3 without the overlap: its own).
+    let mostClaimed = 0;
+    const worker = new InboxWorker(
+      app.database,
+      {
+        ...handler,
+        async applyBatch(tx, batch, processed) {
+          for (let i = 0; i < 40 && mostClaimed <= batch.length; i++) {
+            mostClaimed = Math.max(mostClaimed, await processing());
+            if (mostClaimed <= batch.length) await new Promise((r) => setTimeout(r, 25));
+          }
+          await handler.applyBatch(tx, batch, processed);
+        },
+      },
+      {
+        log: app.log,
+        batchSize: 3,
+        concurrency: 1,
+        leaseMs: 60_000,
+        pollMs: 60_000,
+        maxAttempts: 5,
+        retryBaseMs: 1,
+        retryMaxMs: 1,
+      },
+    );
+    await worker.start();
+    try {
+      for (let i = 0; i < 200; i++) {
+        const rows = await app.database.db
+          .select({ state: inboxEvents.state })
+          .from(inboxEvents)
+          .where(inArray(inboxEvents.entityId, ids));
+        if (rows.length === 12 && rows.every((r) => r.state === 'processed')) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      await worker.stop();
+    }
+    expect(mostClaimed).toBe(6);
+    for (const id of ids) {
+      const mine = await linked(id);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.title).toBe('updated in a later batch');
+    }
   });
 
   const spawnChild = (mode: 'hang' | 'drain', batch: number, until: string) => {

@@ -58,6 +58,9 @@ export interface BackgroundJob {
 
 type Ready<P> = { row: InboxEventRow; prepared: P };
 
+/** A claimed batch, prepared; `wakeups`: the wake-up count when its claim was sent. */
+type ClaimedBatch<P> = { claimed: number; ready: Ready<P>[]; wakeups: number };
+
 export type InboxOutcome = 'succeeded' | 'retried' | 'dead_lettered';
 
 export interface WorkerOptions {
@@ -182,12 +185,30 @@ export class InboxWorker<P = unknown> {
     await this.#unlisten?.().catch(() => undefined);
   }
 
+  /**
+   * One loop of the worker. After a full batch (a backlog), the next batch is claimed and
+   * prepared while the current one applies, so the claim and the reads before the
+   * transaction overlap the transaction instead of following it. Batches still apply one
+   * after the other in a loop, so an entity's events keep their order; a prefetched batch is
+   * applied even when the worker is stopping (its rows are claimed: left alone they would
+   * wait for their lease to end).
+   */
   async #run(): Promise<void> {
-    while (this.#running) {
+    let next: Promise<ClaimedBatch<P>> | undefined;
+    while (this.#running || next) {
       let idle = true;
-      const wakeups = this.#wakeups;
       try {
-        idle = (await this.runOnce()) === 0 && this.#wakeups === wakeups;
+        const batch = await (next ?? this.#claimBatch());
+        next = undefined;
+        if (batch.claimed > 0) {
+          idle = false;
+          if (this.#running && batch.claimed >= this.options.batchSize)
+            next = this.#claimBatch().catch((err: unknown) => {
+              this.options.log.warn({ err }, 'inbox worker: claim failed');
+              return { claimed: 0, ready: [], wakeups: -1 };
+            });
+          await this.#applyGroup(batch.ready);
+        } else idle = this.#wakeups === batch.wakeups;
       } catch (err) {
         // A lost database connection: back off one poll interval and try again.
         this.options.log.warn({ err }, 'inbox worker: claim failed');
@@ -210,16 +231,28 @@ export class InboxWorker<P = unknown> {
 
   /** Claims one batch and processes it; returns how many events were claimed. */
   async runOnce(): Promise<number> {
+    const batch = await this.#claimBatch();
+    await this.#applyGroup(batch.ready);
+    return batch.claimed;
+  }
+
+  /** Claims a batch and prepares its events (outside any transaction). */
+  async #claimBatch(): Promise<ClaimedBatch<P>> {
+    // A wake-up after this point may concern events the claim below does not see.
+    const wakeups = this.#wakeups;
     const rows = await claimInboxEvents(this.database.db, {
       workerId: this.workerId,
       batch: this.options.batchSize,
       leaseMs: this.options.leaseMs,
     });
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return { claimed: 0, ready: [], wakeups };
     const cache: BatchCache = new Map();
     const prepared = await Promise.all(rows.map((row) => this.#prepare(row, cache)));
-    await this.#applyGroup(prepared.filter((p): p is Ready<P> => p !== undefined));
-    return rows.length;
+    return {
+      claimed: rows.length,
+      ready: prepared.filter((p): p is Ready<P> => p !== undefined),
+      wakeups,
+    };
   }
 
   /** Runs until nothing is due (tests and tools drive the worker by hand with this). */
