@@ -131,10 +131,15 @@ export class InboxWorker<P = unknown> {
     return this.#running;
   }
 
-  /** Wakes a sleeping worker (new or replayed events). */
+  /**
+   * Wakes the worker (new or replayed events): one sleeping loop, and every busy loop claims
+   * again when its batch is done (the wake-up count moved). Waking every sleeping loop for
+   * every delivery made them all claim at once for one event (empty claims, each a write).
+   * A loop that claims a full batch wakes the next one itself.
+   */
   wake(): void {
     this.#wakeups += 1;
-    for (const wake of this.#sleepers) wake();
+    this.#wakeOne();
     // Background jobs share the wake-up (the two-way sync's outbox notifies the same channel).
     this.#jobsWake?.();
   }
@@ -178,7 +183,7 @@ export class InboxWorker<P = unknown> {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.wake();
+    for (const wake of [...this.#sleepers]) wake();
     this.#jobsWake?.();
     await this.#loop;
     await this.#jobsLoop;
@@ -202,6 +207,7 @@ export class InboxWorker<P = unknown> {
         next = undefined;
         if (batch.claimed > 0) {
           idle = false;
+          if (batch.claimed >= this.options.batchSize) this.#wakeOne();
           if (this.#running && batch.claimed >= this.options.batchSize)
             next = this.#claimBatch().catch((err: unknown) => {
               this.options.log.warn({ err }, 'inbox worker: claim failed');
@@ -215,6 +221,11 @@ export class InboxWorker<P = unknown> {
       }
       if (idle && this.#running) await this.#sleep(this.options.pollMs);
     }
+  }
+
+  #wakeOne(): void {
+    const [first] = this.#sleepers;
+    first?.();
   }
 
   #sleep(ms: number): Promise<void> {
