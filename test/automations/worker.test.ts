@@ -21,6 +21,16 @@ describe('backoff', () => {
   });
 });
 
+/** The automation engine of `app` as an inbox handler (for workers a test builds itself). */
+const engineOf = (app: Harness['t']['app']) =>
+  automationHandler({
+    db: app.database.db,
+    store: app.automations.store,
+    sources: app.automations.sources,
+    ownActorIds: [],
+    log: app.log,
+  });
+
 describe('the inbox worker under failure and concurrency', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -60,13 +70,7 @@ describe('the inbox worker under failure and concurrency', () => {
     await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     const app = h.t.app;
     let calls = 0;
-    const handler = automationHandler({
-      db: app.database.db,
-      store: app.automations.store,
-      sources: app.automations.sources,
-      ownActorIds: [],
-      log: app.log,
-    });
+    const handler = engineOf(app);
     const failing = new InboxWorker(
       app.database,
       {
@@ -128,26 +132,16 @@ describe('the inbox worker under failure and concurrency', () => {
     // Updates of the same issues, interleaved: per-entity order must hold.
     for (const id of ids.slice(0, 20)) await deliverUpdate(id, 'updated');
     const app = h.t.app;
-    const second = new InboxWorker(
-      app.database,
-      automationHandler({
-        db: app.database.db,
-        store: app.automations.store,
-        sources: app.automations.sources,
-        ownActorIds: [],
-        log: app.log,
-      }),
-      {
-        log: app.log,
-        batchSize: 7,
-        concurrency: 3,
-        leaseMs: 60_000,
-        pollMs: 50,
-        maxAttempts: 5,
-        retryBaseMs: 1,
-        retryMaxMs: 1,
-      },
-    );
+    const second = new InboxWorker(app.database, engineOf(app), {
+      log: app.log,
+      batchSize: 7,
+      concurrency: 3,
+      leaseMs: 60_000,
+      pollMs: 50,
+      maxAttempts: 5,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+    });
     await Promise.all([h.drain(), second.drain(), h.drain()]);
     const tasks = await h.tasks('?limit=500');
     for (const id of ids) {
@@ -165,13 +159,7 @@ describe('the inbox worker under failure and concurrency', () => {
     for (const id of ids) await h.deliverLinear(linearIssuePayload({ id, teamId: h.teamId }));
     for (const id of ids) await deliverUpdate(id, 'updated in a later batch');
     const app = h.t.app;
-    const handler = automationHandler({
-      db: app.database.db,
-      store: app.automations.store,
-      sources: app.automations.sources,
-      ownActorIds: [],
-      log: app.log,
-    });
+    const handler = engineOf(app);
     const processing = async () =>
       (
         await app.database.db

@@ -207,12 +207,16 @@ export class InboxWorker<P = unknown> {
         next = undefined;
         if (batch.claimed > 0) {
           idle = false;
-          if (batch.claimed >= this.options.batchSize) this.#wakeOne();
-          if (this.#running && batch.claimed >= this.options.batchSize)
-            next = this.#claimBatch().catch((err: unknown) => {
-              this.options.log.warn({ err }, 'inbox worker: claim failed');
-              return { claimed: 0, ready: [], wakeups: -1 };
-            });
+          // A full batch: more is likely waiting.
+          if (batch.claimed >= this.options.batchSize) {
+            this.#wakeOne();
+            if (this.#running)
+              next = this.#claimBatch().catch((err: unknown) => {
+                this.options.log.warn({ err }, 'inbox worker: claim failed');
+                // Not idle (the count cannot match): the loop claims again at once.
+                return { claimed: 0, ready: [], wakeups: -1 };
+              });
+          }
           await this.#applyGroup(batch.ready);
         } else idle = this.#wakeups === batch.wakeups;
       } catch (err) {
