@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import { insertRows } from '../../db/json-rows.ts';
+import { executeTogether } from '../../db/one-statement.ts';
 import { fromExcluded } from '../../db/upsert.ts';
 import type { ProviderId } from '../integrations/integrations.table.ts';
 import type { Workspace } from '../workspaces/workspace.context.ts';
@@ -162,12 +163,16 @@ export async function finishRuns(
   /** A data-modifying statement sent in the same statement, as a CTE (no extra round trip). */
   alongside?: SQL,
 ): Promise<void> {
-  if (runs.length === 0) {
-    if (alongside) await db.execute(alongside);
-    return;
-  }
-  await insertRows(
-    alongside ? db.with(db.$with('alongside', {}).as(alongside)) : db,
+  await executeTogether(db, [alongside, finishRunsStatement(db, runs)]);
+}
+
+function finishRunsStatement(
+  db: Executor,
+  runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
+): SQL | undefined {
+  if (runs.length === 0) return undefined;
+  return insertRows(
+    db,
     automationRuns,
     runs.map(({ outcome: o, ...run }) => ({
       inboxEventId: run.inboxEventId,
@@ -187,24 +192,26 @@ export async function finishRuns(
       warnings: o.warnings ?? [],
       error: o.error ?? null,
     })),
-  ).onConflictDoUpdate({
-    target: [automationRuns.inboxEventId, automationRuns.targetKey],
-    set: {
-      ...fromExcluded(automationRuns, [
-        'attempts',
-        'status',
-        'matched',
-        'stage',
-        'reason',
-        'failedCondition',
-        'effects',
-        'warnings',
-        'error',
-      ]),
-      updatedAt: sql`now()`,
-    },
-    setWhere: sql`${automationRuns.status} <> 'succeeded'`,
-  });
+  )
+    .onConflictDoUpdate({
+      target: [automationRuns.inboxEventId, automationRuns.targetKey],
+      set: {
+        ...fromExcluded(automationRuns, [
+          'attempts',
+          'status',
+          'matched',
+          'stage',
+          'reason',
+          'failedCondition',
+          'effects',
+          'warnings',
+          'error',
+        ]),
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`${automationRuns.status} <> 'succeeded'`,
+    })
+    .getSQL();
 }
 
 /** Records a failed attempt for a target (outside the rolled-back transaction). */
@@ -411,27 +418,37 @@ export async function upsertExternalItems(
   db: Executor,
   items: readonly ExternalItemState[],
 ): Promise<void> {
-  if (items.length === 0) return;
-  await insertRows(
+  await executeTogether(db, [upsertExternalItemsStatement(db, items)]);
+}
+
+/** `upsertExternalItems`'s statement (undefined: nothing to write), to send with others. */
+export function upsertExternalItemsStatement(
+  db: Executor,
+  items: readonly ExternalItemState[],
+): SQL | undefined {
+  if (items.length === 0) return undefined;
+  return insertRows(
     db,
     externalItems,
     items.map(({ removed, ...item }) => ({ ...item, removedAt: removed ? sql`now()` : null })),
-  ).onConflictDoUpdate({
-    target: [
-      externalItems.workspaceKey,
-      externalItems.provider,
-      externalItems.externalId,
-      externalItems.itemType,
-      externalItems.containerKey,
-    ],
-    set: {
-      itemId: sql`excluded.item_id`,
-      versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
-      removedAt: sql`excluded.removed_at`,
-      automationId: sql`coalesce(${externalItems.automationId}, excluded.automation_id)`,
-      updatedAt: sql`now()`,
-    },
-  });
+  )
+    .onConflictDoUpdate({
+      target: [
+        externalItems.workspaceKey,
+        externalItems.provider,
+        externalItems.externalId,
+        externalItems.itemType,
+        externalItems.containerKey,
+      ],
+      set: {
+        itemId: sql`excluded.item_id`,
+        versionAt: sql`greatest(${externalItems.versionAt}, excluded.version_at)`,
+        removedAt: sql`excluded.removed_at`,
+        automationId: sql`coalesce(${externalItems.automationId}, excluded.automation_id)`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .getSQL();
 }
 
 /**

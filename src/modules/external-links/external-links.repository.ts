@@ -108,16 +108,23 @@ export async function upsertLinks(
   inputs: readonly LinkUpsert[],
 ): Promise<ExternalLinkRow[]> {
   if (inputs.length === 0) return [];
+  return upsertLinksQuery(db, inputs).returning();
+}
+
+/** `upsertLinks`'s statement (undefined: nothing to write), to send with others. */
+export function upsertLinksStatement(db: Executor, inputs: readonly LinkUpsert[]): SQL | undefined {
+  return inputs.length === 0 ? undefined : upsertLinksQuery(db, inputs).getSQL();
+}
+
+function upsertLinksQuery(db: Executor, inputs: readonly LinkUpsert[]) {
   return insertRows(
     db,
     externalLinks,
     inputs.map(({ now, ...link }) => ({ ...link, createdAt: now, updatedAt: now })),
-  )
-    .onConflictDoUpdate({
-      target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
-      set: fromExcluded(externalLinks, ['url', 'title', 'entityType', 'entityId', 'updatedAt']),
-    })
-    .returning();
+  ).onConflictDoUpdate({
+    target: [externalLinks.provider, externalLinks.externalId, externalLinks.containerId],
+    set: fromExcluded(externalLinks, ['url', 'title', 'entityType', 'entityId', 'updatedAt']),
+  });
 }
 
 export async function deleteLinksForEntity(

@@ -347,12 +347,12 @@ export async function findTaskRowsForUpdate(
 }
 
 /** Inserts already-resolved rows in one statement (the engine's batched sync). */
-export async function insertTaskRows(
+/** Many new tasks in one statement (undefined: nothing to write), to send with others. */
+export function insertTaskRowsStatement(
   db: Executor,
   rows: ReadonlyArray<typeof tasks.$inferInsert>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await insertRows(db, tasks, rows);
+): SQL | undefined {
+  return rows.length === 0 ? undefined : insertRows(db, tasks, rows).getSQL();
 }
 
 /** The fields a provider sync owns, written to many rows in one statement. */
@@ -369,11 +369,9 @@ export type SyncedTaskColumns = Pick<
   | 'updatedAt'
 >;
 
-export async function updateSyncedTaskRows(
-  db: Executor,
-  rows: readonly SyncedTaskColumns[],
-): Promise<void> {
-  if (rows.length === 0) return;
+/** The synced fields of many tasks in one statement (undefined: nothing to write). */
+export function updateSyncedTaskRowsStatement(rows: readonly SyncedTaskColumns[]): SQL | undefined {
+  if (rows.length === 0) return undefined;
   const values = rows.map((r) => ({
     id: r.id,
     title: r.title,
@@ -385,7 +383,7 @@ export async function updateSyncedTaskRows(
     assignee_id: r.assigneeId,
     updated_at: r.updatedAt,
   }));
-  await db.execute(sql`
+  return sql`
     update tasks t set
       title = v.title, notes = v.notes, bucket = v.bucket, done_at = v.done_at,
       due_date = v.due_date, project_id = v.project_id, assignee_id = v.assignee_id,
@@ -393,7 +391,7 @@ export async function updateSyncedTaskRows(
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
       id uuid, title text, notes text, bucket text, done_at bigint, due_date date,
       project_id uuid, assignee_id uuid, updated_at bigint)
-    where t.id = v.id`);
+    where t.id = v.id`;
 }
 
 export async function deleteTaskRow(db: Executor, id: string): Promise<void> {

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Executor } from '../../../db/database.ts';
+import { executeTogether } from '../../../db/one-statement.ts';
 import type { Effect, ItemStore } from '../../automations/automation.effects.ts';
 import type { ExternalRef } from '../../automations/automation.event.ts';
 import {
   type ExternalItemKey,
   type ExternalItemState,
   findExternalItemsForUpdate,
-  upsertExternalItems,
+  upsertExternalItemsStatement,
   workspaceKeyOf,
 } from '../../automations/automations.repository.ts';
 import type { ContainerRow } from '../../containers/containers.table.ts';
-import { type LinkUpsert, upsertLinks } from '../../external-links/external-links.repository.ts';
+import {
+  type LinkUpsert,
+  upsertLinksStatement,
+} from '../../external-links/external-links.repository.ts';
 import { findMemberIdsByEmails } from '../../identity/identity.repository.ts';
 import {
   type Actor,
@@ -20,8 +24,8 @@ import {
 } from '../../planning/planning.services.ts';
 import {
   findTaskRowsForUpdate,
-  insertTaskRows,
-  updateSyncedTaskRows,
+  insertTaskRowsStatement,
+  updateSyncedTaskRowsStatement,
 } from '../../tasks/tasks.repository.ts';
 import type { TaskRow } from '../../tasks/tasks.table.ts';
 import type { Workspace } from '../../workspaces/workspace.context.ts';
@@ -321,34 +325,34 @@ async function applyBatch(
       results.set(t.index, { effects, stale: false });
     }
 
+    // The batch's writes in one statement (they touch different rows).
     const all = [...states.values()];
-    await insertTaskRows(
-      tx,
-      all.flatMap((s) => (s.created && s.task ? [s.task] : [])),
-    );
-    await updateSyncedTaskRows(
-      tx,
-      all.flatMap((s) => (s.changed && s.task ? [s.task] : [])),
-    );
-    await upsertLinks(
-      tx,
-      all.flatMap((s) => (s.link ? [s.link] : [])),
-    );
-    await upsertExternalItems(
-      tx,
-      all.flatMap((s): ExternalItemState[] =>
-        s.touched && s.item
-          ? [
-              {
-                ...s.key,
-                itemId: s.item.itemId,
-                versionAt: s.item.versionAt,
-                removed: s.item.removed,
-              },
-            ]
-          : [],
+    await executeTogether(tx, [
+      insertTaskRowsStatement(
+        tx,
+        all.flatMap((s) => (s.created && s.task ? [s.task] : [])),
       ),
-    );
+      updateSyncedTaskRowsStatement(all.flatMap((s) => (s.changed && s.task ? [s.task] : []))),
+      upsertLinksStatement(
+        tx,
+        all.flatMap((s) => (s.link ? [s.link] : [])),
+      ),
+      upsertExternalItemsStatement(
+        tx,
+        all.flatMap((s): ExternalItemState[] =>
+          s.touched && s.item
+            ? [
+                {
+                  ...s.key,
+                  itemId: s.item.itemId,
+                  versionAt: s.item.versionAt,
+                  removed: s.item.removed,
+                },
+              ]
+            : [],
+        ),
+      ),
+    ]);
   }
 
   // Projects, and the issues kept out of the set-based path, one at a time in order.
