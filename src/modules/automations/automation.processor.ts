@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../db/database.ts';
+import { executeTogether } from '../../db/one-statement.ts';
 import { PermanentError } from '../inbox/inbox.errors.ts';
 import { markInboxProcessed, markInboxProcessedQuery } from '../inbox/inbox.repository.ts';
 import type { InboxEventRow } from '../inbox/inbox.table.ts';
@@ -193,11 +194,16 @@ export async function applyInboxBatch(
       outcome,
     });
 
+  // A source's last writes, handed over to go with the runs' statement (`runSyncBatch`'s
+  // `defer`): sent first if anything else is to run before that.
+  const deferred: SQL[] = [];
+  const flush = () => executeTogether(tx, deferred.splice(0));
   const syncsBySource = new Map<EventSource | undefined, Claimed[]>();
   for (const c of todo)
     if (c.target.kind === 'sync')
       syncsBySource.set(c.prepared.source, [...(syncsBySource.get(c.prepared.source) ?? []), c]);
   for (const [source, syncs] of syncsBySource) {
+    await flush();
     const runs = syncs.flatMap((c) =>
       c.target.kind === 'sync'
         ? [
@@ -210,7 +216,7 @@ export async function applyInboxBatch(
         : [],
     );
     const outcomes = source?.runSyncBatch
-      ? await source.runSyncBatch(tx, runs)
+      ? await source.runSyncBatch(tx, runs, (writes) => deferred.push(...writes))
       : await sequentially(runs, (run) => run.target.run(run.ctx, run.event));
     syncs.forEach((c, i) => {
       const outcome = outcomes[i];
@@ -218,14 +224,15 @@ export async function applyInboxBatch(
     });
   }
   for (const c of todo)
-    if (c.target.kind === 'rule')
+    if (c.target.kind === 'rule') {
+      await flush();
       done(c, await runRule(deps, tx, c.prepared, c.prepared.event, c.target.automation));
-  // The runs and the inbox rows' `processed` state in one statement.
-  await finishRuns(
-    tx,
-    finished,
+    }
+  // The deferred writes, the runs and the inbox rows' `processed` state in one statement.
+  await finishRuns(tx, finished, [
+    ...deferred,
     processed.length > 0 ? markInboxProcessedQuery(tx, processed).getSQL() : undefined,
-  );
+  ]);
 }
 
 async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -160,10 +160,10 @@ export interface RunOutcome {
 export async function finishRuns(
   db: Executor,
   runs: ReadonlyArray<RunClaim & { outcome: RunOutcome }>,
-  /** A data-modifying statement sent in the same statement, as a CTE (no extra round trip). */
-  alongside?: SQL,
+  /** Data-modifying statements sent in the same statement, as CTEs (no extra round trip). */
+  alongside: ReadonlyArray<SQL | undefined> = [],
 ): Promise<void> {
-  await executeTogether(db, [alongside, finishRunsStatement(db, runs)]);
+  await executeTogether(db, [...alongside, finishRunsStatement(db, runs)]);
 }
 
 function finishRunsStatement(
@@ -461,6 +461,11 @@ const knownOrigin = new WeakMap<Executor, string>();
 /** `set_config` of the origin, as a select column: fold it into a statement already made. */
 export function setOriginColumn(origin: string) {
   return sql`set_config('monoid.sync_origin', ${origin}, true)`;
+}
+
+/** Whether `tx` is known to hold `origin` (its writes need no `set_config` first). */
+export function holdsOrigin(tx: Executor, origin: string): boolean {
+  return knownOrigin.get(tx) === origin;
 }
 
 /** Records that `tx` holds `origin` (its statement selected `setOriginColumn(origin)`). */

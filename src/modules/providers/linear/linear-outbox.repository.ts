@@ -7,7 +7,8 @@ export { lockTaskBeforeOutbox, type OutboxField } from '../outbox/sync-outbox.re
 
 /** The shared two-way outbox, Linear's rows. */
 export const linearOutbox = syncOutboxFor(LINEAR);
-export const { withSyncOrigin, yieldToLocalChanges, listTasksWithPendingChanges } = linearOutbox;
+export const { withSyncOrigin, holdsSyncOrigin, yieldToLocalChanges, listTasksWithPendingChanges } =
+  linearOutbox;
 
 type Rows<T> = { rows: T[] };
 

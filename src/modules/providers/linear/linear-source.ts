@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
 import type { EffectContext } from '../../automations/automation.effects.ts';
 import type { NormalizedEvent } from '../../automations/automation.event.ts';
@@ -72,6 +73,7 @@ export async function runLinearSync(
 export async function runLinearSyncBatch(
   db: Executor,
   runs: readonly SyncRun[],
+  defer?: (writes: readonly SQL[]) => void,
 ): Promise<SyncOutcome[]> {
   const plans = runs.map((run) => planLinearSync(run.event));
   const store = runs[0]?.ctx.store;
@@ -83,6 +85,7 @@ export async function runLinearSyncBatch(
     store && syncing.length > 0
       ? await applyLinearSyncBatch(db, {
           store,
+          defer,
           items: syncing.map(({ run, plan }) => ({
             plan,
             ref: run.event.ref,

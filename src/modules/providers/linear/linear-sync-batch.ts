@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
 import { executeTogether } from '../../../db/one-statement.ts';
 import type { Effect, ItemStore } from '../../automations/automation.effects.ts';
@@ -29,7 +30,11 @@ import {
 } from '../../tasks/tasks.repository.ts';
 import type { TaskRow } from '../../tasks/tasks.table.ts';
 import type { Workspace } from '../../workspaces/workspace.context.ts';
-import { listTasksWithPendingChanges, withSyncOrigin } from './linear-outbox.repository.ts';
+import {
+  holdsSyncOrigin,
+  listTasksWithPendingChanges,
+  withSyncOrigin,
+} from './linear-outbox.repository.ts';
 import type { SyncPlan } from './linear-sync.mapping.ts';
 import { applySync, type SyncResult } from './linear-sync.ts';
 
@@ -103,16 +108,20 @@ function memo<T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<
  */
 export async function applyLinearSyncBatch(
   db: Executor,
-  input: { store: ItemStore; items: readonly LinearSyncItem[] },
+  input: {
+    store: ItemStore;
+    items: readonly LinearSyncItem[];
+    /** Takes the set-based writes when they are the batch's last (`runSyncBatch`'s). */
+    defer?: (writes: readonly SQL[]) => void;
+  },
 ): Promise<SyncResult[]> {
   if (input.items.length === 0) return [];
-  return withSyncOrigin(db, (tx) => applyBatch(tx, input.store, input.items));
+  return withSyncOrigin(db, (tx) => applyBatch(tx, input));
 }
 
 async function applyBatch(
   tx: Executor,
-  store: ItemStore,
-  items: readonly LinearSyncItem[],
+  { store, items, defer }: Parameters<typeof applyLinearSyncBatch>[1],
 ): Promise<SyncResult[]> {
   const results = new Map<number, SyncResult>();
   const projectsChanging = new Set<string>();
@@ -325,9 +334,10 @@ async function applyBatch(
       results.set(t.index, { effects, stale: false });
     }
 
-    // The batch's writes in one statement (they touch different rows).
+    // The batch's writes in one statement (they touch different rows); handed to `defer` when
+    // nothing runs after them here and the transaction already holds the sync's origin.
     const all = [...states.values()];
-    await executeTogether(tx, [
+    const writes = [
       insertTaskRowsStatement(
         tx,
         all.flatMap((s) => (s.created && s.task ? [s.task] : [])),
@@ -352,7 +362,10 @@ async function applyBatch(
             : [],
         ),
       ),
-    ]);
+    ].filter((w): w is SQL => w !== undefined);
+    if (defer && holdsSyncOrigin(tx) && items.every((_, index) => results.has(index)))
+      defer(writes);
+    else await executeTogether(tx, writes);
   }
 
   // Projects, and the issues kept out of the set-based path, one at a time in order.

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../db/database.ts';
-import { withChangeOrigin } from '../../automations/automations.repository.ts';
+import { holdsOrigin, withChangeOrigin } from '../../automations/automations.repository.ts';
 import { externalItems } from '../../automations/automations.table.ts';
 import type { ProviderId } from '../../integrations/integrations.table.ts';
 import { type SyncOutboxRow, syncOutbox } from './sync-outbox.table.ts';
@@ -29,6 +29,8 @@ export function syncOutboxFor(provider: ProviderId) {
   /** The sync's own writes: not pushed back to the provider they came from. */
   const withSyncOrigin = <T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> =>
     withChangeOrigin(db, provider, fn);
+  /** Whether `db` already holds the sync's origin (its writes may then be sent later). */
+  const holdsSyncOrigin = (db: Executor) => holdsOrigin(db, provider);
 
   /**
    * Last writer wins, by time, per field: fields changed in MONOid after the provider's
@@ -189,6 +191,7 @@ export function syncOutboxFor(provider: ProviderId) {
 
   return {
     withSyncOrigin,
+    holdsSyncOrigin,
     yieldToLocalChanges,
     listTasksWithPendingChanges,
     claimOutbox,
