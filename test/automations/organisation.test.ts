@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { automationRuns, memberships, organisations, users } from '../../src/db/schema.ts';
+import {
+  automationRuns,
+  externalLinks,
+  inboxEvents,
+  memberships,
+  organisations,
+  users,
+} from '../../src/db/schema.ts';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { createTestKey } from '../helpers/api-keys.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
@@ -19,6 +26,7 @@ describe('automations in an organisation', () => {
   let session: Record<string, string>;
   let orgId: string;
   let bobId: string;
+  let ownerId: string;
   let containerId: string;
   let teamId: string;
   let webhookId: string;
@@ -38,6 +46,7 @@ describe('automations in an organisation', () => {
     const db = t.app.database.db;
     const key = await createTestKey(t.app);
     auth = { authorization: `Bearer ${key.key}` };
+    ownerId = key.userId;
     const orgClerkId = `org_${randomUUID()}`;
     const [org] = await db
       .insert(organisations)
@@ -143,6 +152,26 @@ describe('automations in an organisation', () => {
       }),
     );
     expect((await tasksOf(stranger))[0]?.assigneeId).toBeNull();
+  });
+
+  it('the sync creates nothing as a user whose membership ended: the event dead-letters', async () => {
+    const db = t.app.database.db;
+    const owner = and(eq(memberships.userId, ownerId), eq(memberships.organisationId, orgId));
+    await db.update(memberships).set({ deletedAt: new Date() }).where(owner);
+    try {
+      const id = randomUUID();
+      await deliver(linearIssuePayload({ id, teamId }));
+      const made = await db
+        .select({ id: externalLinks.entityId })
+        .from(externalLinks)
+        .where(eq(externalLinks.externalId, id));
+      expect(made).toEqual([]);
+      const [event] = await db.select().from(inboxEvents).where(eq(inboxEvents.entityId, id));
+      expect(event).toMatchObject({ state: 'failed' });
+      expect(event?.lastError).toContain('no longer a member');
+    } finally {
+      await db.update(memberships).set({ deletedAt: null }).where(owner);
+    }
   });
 
   it('update_linked and complete_linked act on the items linked to the issue', async () => {

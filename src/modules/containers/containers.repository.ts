@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
-import { inWorkspaces } from '../workspaces/workspace.repository.ts';
+import { inWorkspaces, inWorkspacesOfUser } from '../workspaces/workspace.repository.ts';
 import { type ContainerRow, containers } from './containers.table.ts';
 
 export async function listContainerRows(
@@ -19,13 +19,24 @@ export async function listContainerRows(
 
 export async function findContainerRow(
   db: Executor,
-  input: { id: string; workspaceIds: readonly string[]; forUpdate?: boolean },
+  input: {
+    id: string;
+    /** The workspaces to look in, or those a user reaches (`inWorkspacesOfUser`). */
+    workspaceIds: readonly string[] | { ofUser: string };
+    forUpdate?: boolean;
+  },
 ): Promise<ContainerRow | undefined> {
+  const scope = input.workspaceIds;
   const query = db
     .select()
     .from(containers)
     .where(
-      and(eq(containers.id, input.id), inWorkspaces(containers.workspaceId, input.workspaceIds)),
+      and(
+        eq(containers.id, input.id),
+        'ofUser' in scope
+          ? inWorkspacesOfUser(db, containers.workspaceId, scope.ofUser)
+          : inWorkspaces(containers.workspaceId, scope),
+      ),
     )
     .limit(1);
   const rows = input.forUpdate ? await query.for('update') : await query;

@@ -74,6 +74,18 @@ export async function findVisibleContainer(
   return findContainerRow(db, { id, workspaceIds: visibleWorkspaceIds(actor) });
 }
 
+/**
+ * `findVisibleContainer` for a user acting with no API key (the automation engine's acting
+ * user), the user's live memberships read in the same statement.
+ */
+export async function findContainerVisibleToUser(
+  db: Executor,
+  userId: string,
+  id: string,
+): Promise<ContainerRow | undefined> {
+  return findContainerRow(db, { id, workspaceIds: { ofUser: userId } });
+}
+
 /** Whether a container is in a workspace (the automation engine's look-ups). */
 export async function containerInWorkspace(
   db: Executor,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/database.ts';
 import { preparedFor } from '../../db/prepared.ts';
 import {
@@ -32,13 +32,28 @@ function organisationAccessQuery(db: Executor) {
     .select({ organisationId: memberships.organisationId, role: memberships.role })
     .from(memberships)
     .innerJoin(organisations, eq(organisations.id, memberships.organisationId))
-    .where(
-      and(
-        eq(memberships.userId, sql.placeholder('userId')),
-        isNull(memberships.deletedAt),
-        isNull(organisations.deletedAt),
-      ),
-    );
+    .where(liveMembershipOf(sql.placeholder('userId')));
+}
+
+/**
+ * The ids of the organisations `listOrganisationAccess` gives a user, as a subquery: to check
+ * a user's reach in the statement that reads the rows (one round trip less).
+ */
+export function liveOrganisationIdsOf(db: Executor, userId: string) {
+  return db
+    .select({ id: memberships.organisationId })
+    .from(memberships)
+    .innerJoin(organisations, eq(organisations.id, memberships.organisationId))
+    .where(liveMembershipOf(userId));
+}
+
+/** A live membership (of a live organisation) of the user; memberships joined to organisations. */
+function liveMembershipOf(userId: SQLWrapper | string) {
+  return and(
+    eq(memberships.userId, userId),
+    isNull(memberships.deletedAt),
+    isNull(organisations.deletedAt),
+  );
 }
 
 // Run on every authenticated request: built and planned once.

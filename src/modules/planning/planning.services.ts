@@ -16,6 +16,7 @@ export {
   createContainer,
   deleteContainer,
   findContainerIdByName,
+  findContainerVisibleToUser,
   findVisibleContainer,
   getContainer,
   updateContainer,

@@ -1,6 +1,7 @@
-import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/database.ts';
+import { liveOrganisationIdsOf } from '../identity/identity.repository.ts';
 import { memberships, organisations, users } from '../identity/identity.table.ts';
 
 /** `column` is one of the workspaces: an equality for one (index-friendly), ANY for several. */
@@ -8,6 +9,15 @@ export function inWorkspaces(column: PgColumn, workspaceIds: readonly string[]):
   if (workspaceIds.length === 0) return sql`false`;
   if (workspaceIds.length === 1) return eq(column, workspaceIds[0] as string);
   return inArray(column, [...workspaceIds]);
+}
+
+/**
+ * `inWorkspaces` for the workspaces a user reaches with no API key involved (the automation
+ * engine's acting user: `visibleWorkspaceIds(await loadActor(db, userId))`), worked out in the
+ * statement that uses it instead of a read before it.
+ */
+export function inWorkspacesOfUser(db: Executor, column: PgColumn, userId: string): SQL {
+  return or(eq(column, userId), inArray(column, liveOrganisationIdsOf(db, userId))) as SQL;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 import { findMemberIdsByEmails } from '../../identity/identity.repository.ts';
 import {
   type Actor,
-  findVisibleContainer,
+  findContainerVisibleToUser,
   findVisibleProject,
   loadActor,
 } from '../../planning/planning.services.ts';
@@ -173,21 +173,22 @@ async function applyBatch(
     for (const t of taskItems) {
       const id = keyId(t.key);
       if (perEvent.has(id)) continue;
-      const actor = await actorOf(t.item.actingUserId);
+      const userId = t.item.actingUserId;
       const org = t.item.workspace.organisationId;
-      const container = await memo(containers, `${actor.userId}|${t.item.containerId}`, () =>
-        findVisibleContainer(tx, actor, t.item.containerId),
+      // Visible to the acting user and in the event's workspace: the user is a live member of
+      // the organisation (checked in the same statement as the read).
+      const container = await memo(containers, `${userId}|${t.item.containerId}`, () =>
+        findContainerVisibleToUser(tx, userId, t.item.containerId),
       );
       const projectItem = projectItemOf(t);
       const project = projectItem
-        ? await memo(projects, `${actor.userId}|${projectItem}`, () =>
-            findVisibleProject(tx, actor, projectItem),
+        ? await memo(projects, `${userId}|${projectItem}`, async () =>
+            findVisibleProject(tx, await actorOf(userId), projectItem),
           )
         : undefined;
       const taskId = stored.get(id)?.itemId;
       const row = taskId ? rows.get(taskId) : undefined;
       const covered =
-        (!org || actor.organisations.has(org)) &&
         container !== undefined &&
         container.organisationId === org &&
         (!projectItem || project?.containerId === t.item.containerId) &&
