@@ -438,16 +438,18 @@ included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === ex
 ## Reading the figures
 
 - **Statements per batch** (Linear issue creates, one workspace, no rules), independent of the
-  batch size: outside the transaction the claim and the per-batch reads (connection, team
-  links, rules per event type), each autocommitted; in the transaction BEGIN, the entity
-  advisory locks, the runs already succeeded, the sync origin on, external items, tasks and
-  pending two-way changes read once, the acting user's memberships and the container checked
-  once, the task insert (and update, when there are updates), the links, the external items,
-  the sync origin off, the runs with their outcomes, the inbox rows, COMMIT: about 18–20, so
-  the target "≤ 10 per batch + O(1) per event" is not met on the count per batch (nothing
-  grows per event: 0.1–0.3 statements per event at batch 64–250), and "≤ 1 commit per batch"
-  is met for the batch's transaction ("commits / batch" counts explicit COMMITs; the claim and
-  the cached reads are four single-statement autocommits besides).
+  batch size: outside the transaction the claim and the per-batch reads (the connection, then
+  the team links and the rules per event type at once on two pool clients), each
+  autocommitted; in the transaction BEGIN, the entity advisory locks (which also set the sync
+  origin), the runs already succeeded, the external items (and, for updates, the tasks and
+  pending two-way changes) read once, the container read with the acting user's live
+  memberships in the same statement, then **one statement for every write** (tasks, links,
+  external items, runs, inbox rows: data-modifying CTEs, \`src/db/one-statement.ts\`), COMMIT:
+  11 per batch (the process's other pollers add ~0.3), so "≤ 10 statements per batch + O(1)
+  per event" is missed by one (nothing grows per event: under 0.2 statements per event at
+  batch 64), and "≤ 1 commit per batch" is met for the batch's transaction ("commits / batch"
+  counts explicit COMMITs; the claim and the three per-batch reads are single-statement
+  autocommits besides). It was 18–20 on 2026-12-01 and ~15 at the start of 2026-12-02.
 - **What stands between the engine and the bare-SQL rate** (\`BENCH_CPU_PROF=<dir>\`, 64 × 1,
   4,000 events; self time of the worker process's main thread between its first and last
   batch, summed per function). Before (2026-12-01 21:37Z, 835–995 events/s, drain 4.5 s):
@@ -472,7 +474,7 @@ included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === ex
   at 64 × 1, ratio 0.38; 2,165 at 250 × 2; ~15 statements per batch instead of ~18): the
   sync-origin \`set_config\` rides on the entity-lock statement and the inbox rows'
   \`processed\` update on the runs upsert (a CTE). The "runs already succeeded" read stays its
-  own statement after the locks (read before them, a replay could apply twice). Since (2026-12-02): after a full batch the next one is claimed and prepared while the current one applies, and a wake-up wakes one sleeping loop; measured A/B against the previous main at 04:16Z (load 0.0-3.9): 64 x 1 1,105-1,261 events/s against 965-1,210, within the noise: the worker process and Postgres share two cores, so overlapping waits does not add CPU. Not done yet: the per-batch reads in one query, a raw-SQL claim.
+  own statement after the locks (read before them, a replay could apply twice). Since (2026-12-02): after a full batch the next one is claimed and prepared while the current one applies, and a wake-up wakes one sleeping loop; measured A/B against the previous main at 04:16Z (load 0.0-3.9): 64 x 1 1,105-1,261 events/s against 965-1,210, within the noise: the worker process and Postgres share two cores, so overlapping waits does not add CPU. Since (2026-12-02 07:00–07:45Z): the batch's writes in one statement, then with the runs' statement, and the acting user's memberships read with the container (15.3 → 11.3 statements per batch); A/B against 712d836 in the table of [docs/benchmarks.md](benchmarks.md). The machine is CPU-bound during a drain (vmstat: 3–7 % idle on two cores), so what is left is CPU per batch on both sides: ~0.5 ms of \`writev\` per statement in the worker, and Postgres' own parse/plan/execute. Not done yet: the three per-batch reads before the transaction in one query (they span three modules), the runs-already-succeeded read folded into the external items read.
 - **A single delivery at rest** (timed inside the worker, 15 deliveries, the bench polling the
   API of the same process every 5 ms): the claim 7–27 ms, the reads before the transaction
   3–14 ms, the transaction 9–35 ms; the wake-up itself is immediate (< 2 ms after the
