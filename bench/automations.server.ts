@@ -31,11 +31,15 @@ let url = '';
 if (process.env.BENCH_MODE === 'server') {
   url = await app.listen({ port: 0, host: '127.0.0.1' });
 }
+const cpuAtReady = process.cpuUsage();
 process.send?.({ ready: true, url });
 process.on('message', (message: { cmd?: string }) => {
   if (message.cmd === 'reset') Object.assign(sql, { statements: 0, begins: 0, commits: 0 });
   if (message.cmd === 'stop')
     void app.close().then(() => {
-      process.send?.({ sql }, () => process.exit(0));
+      const cpu = process.cpuUsage(cpuAtReady);
+      process.send?.({ sql: { ...sql, cpuMs: (cpu.user + cpu.system) / 1000 } }, () =>
+        process.exit(0),
+      );
     });
 });

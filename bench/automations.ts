@@ -29,6 +29,7 @@ import {
   benchPostgresUrl,
   createMigratedBenchDatabase,
   forkAppProcess,
+  machineBusyMs,
   quantile,
   stopAppProcess,
 } from './bench-kit.ts';
@@ -47,6 +48,12 @@ const DRAINS = (process.env.BENCH_DRAINS ?? '64x1,16x4,64x4,250x2').split(',').m
 const REST_SAMPLES = Number(process.env.BENCH_REST_SAMPLES ?? 30);
 /** BENCH_CPU_PROF=<dir>: the worker processes write a CPU profile there (node --cpu-prof). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+
+/** Machine CPU (ms, all cores) spent since `from` (`machineBusyMs`). */
+function cpuSince(from: number | undefined): number {
+  const now = machineBusyMs();
+  return from === undefined || now === undefined ? Number.NaN : now - from;
+}
 const LINEAR_KEY = 'lin_api_bench_key';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -253,10 +260,12 @@ async function main(): Promise<void> {
       PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     );
     const t0 = Date.now();
+    const cpu0 = machineBusyMs();
     while ((await backlog()) > 0) await sleep(50);
     const secs = (Date.now() - t0) / 1000;
+    const cpuMs = cpuSince(cpu0);
     const counts = await stopAppProcess(worker.child);
-    return { batch, concurrency, waiting, secs, rate: waiting / secs, counts };
+    return { batch, concurrency, waiting, secs, rate: waiting / secs, counts, cpuMs };
   };
   const json = (v: unknown) => JSON.stringify(v);
   const ownerId = String(
@@ -268,6 +277,7 @@ async function main(): Promise<void> {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     const t0 = Date.now();
+    const cpu0 = machineBusyMs();
     let batches = 0;
     for (;;) {
       await c.query('begin');
@@ -319,8 +329,9 @@ async function main(): Promise<void> {
       batches += 1;
     }
     const secs = (Date.now() - t0) / 1000;
+    const cpuMs = cpuSince(cpu0);
     await c.end();
-    return { batch, waiting, secs, rate: waiting / secs, batches };
+    return { batch, waiting, secs, rate: waiting / secs, batches, cpuMs };
   };
   const drains = [];
   const baselines = new Map<number, Awaited<ReturnType<typeof bareSql>>>();
@@ -374,7 +385,9 @@ async function main(): Promise<void> {
       const batches = d.counts?.begins ?? 0;
       const per = (n: number | undefined, by: number) =>
         n !== undefined && by > 0 ? (n / by).toFixed(1) : 'n/a';
-      return `| ${d.batch} × ${d.concurrency} | ${d.waiting} | ${d.secs.toFixed(1)} | ${f(d.rate)} | ${f(base?.rate ?? Number.NaN)} | ${r(d.rate, base?.rate ?? 0)} | ${per(d.counts?.statements, batches)} | ${per(d.counts?.commits, batches)} | ${per(d.counts?.statements, d.waiting)} |`;
+      const cpu = (run?: { cpuMs: number; waiting: number }) =>
+        run ? (run.cpuMs / run.waiting) * 1000 : Number.NaN;
+      return `| ${d.batch} × ${d.concurrency} | ${d.waiting} | ${d.secs.toFixed(1)} | ${f(d.rate)} | ${f(base?.rate ?? Number.NaN)} | ${r(d.rate, base?.rate ?? 0)} | ${f(cpu(d))} | ${f(((d.counts?.cpuMs ?? Number.NaN) / d.waiting) * 1000)} | ${f(cpu(base))} | ${r(cpu(base), cpu(d))} | ${per(d.counts?.statements, batches)} | ${per(d.counts?.commits, batches)} | ${per(d.counts?.statements, d.waiting)} |`;
     })
     .join('\n');
   const best = drains.reduce((a, b) => (b.rate > a.rate ? b : a), drains[0] ?? { rate: 0 });
@@ -423,10 +436,14 @@ same events in the same batch size (claim; task, external link, external item, r
 processed; one transaction per batch: 8 statements per batch). Statements and commits are
 counted at the worker process's driver (every statement, in or out of a transaction: the
 claim, the per-batch reads, the batch transaction); "per batch" divides by the batch
-transactions (BEGINs).
+transactions (BEGINs). "Machine CPU" is the CPU time the whole machine spent busy during the
+drain (/proc/stat, both cores: the worker, Postgres, the bench's polling), per 1,000 events,
+and the worker process's own share (its CPU from ready to stop, idle after the drain included);
+"CPU ratio" is bare SQL's over the engine's: on this CPU-bound machine it moves less with the
+neighbours' load than the rates do.
 
-| batch × in flight | events | seconds | events/s | bare SQL events/s | ratio | statements / batch | commits / batch | statements / event |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| batch × in flight | events | seconds | events/s | bare SQL events/s | ratio | machine CPU ms / 1,000 events | of which the worker process | bare SQL CPU ms / 1,000 events | CPU ratio | statements / batch | commits / batch | statements / event |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${drainRows}
 
 Targets: ≥ 2,000 events/s with one worker process — ${verdict(best.rate >= 2000)} (best ${f(best.rate)});

@@ -167,11 +167,28 @@ export function forkAppProcess(
   });
 }
 
+/**
+ * CPU time the whole machine spent busy so far (ms, every core; /proc/stat: user, nice,
+ * system, irq, softirq): the difference over a window is what a run cost in CPU, whichever
+ * process spent it. Undefined where /proc/stat is missing.
+ */
+export function machineBusyMs(): number | undefined {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/) ?? [];
+    const [user, nice, system, , , irq, softirq] = fields.map(Number);
+    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** SQL a bench process sent, counted at its driver (bench/automations.server.ts). */
 export interface SqlCounts {
   statements: number;
   begins: number;
   commits: number;
+  /** The process's own CPU time (user + system) since it reported ready. */
+  cpuMs?: number;
 }
 
 /**
