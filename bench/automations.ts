@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   linear.handle('MonoidBackfillIssues', () => ({ issues: empty }));
   const env: Record<string, string> = {
     ...linearBenchEnv(url, linear),
-    AUTOMATION_WORKER_CONCURRENCY: process.env.AUTOMATION_WORKER_CONCURRENCY ?? '8',
+    AUTOMATION_WORKER_CONCURRENCY: process.env.AUTOMATION_WORKER_CONCURRENCY ?? '1',
     AUTOMATION_BATCH_SIZE: process.env.AUTOMATION_BATCH_SIZE ?? '64',
   };
 
@@ -401,7 +401,7 @@ Command (Postgres on loopback; the bench creates and drops its own database):
 flock /tmp/monoid-bench.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/automations.ts
 # options: BENCH_RATES=200,500 BENCH_SECONDS=10 BENCH_POLL_MS=25 BENCH_EVENTS=4000
 #          BENCH_DRAINS=64x1,16x4,64x4,250x2 (batch size x worker concurrency) BENCH_REST_SAMPLES=30
-#          AUTOMATION_WORKER_CONCURRENCY=8 AUTOMATION_BATCH_SIZE=64 (the latency runs)
+#          AUTOMATION_WORKER_CONCURRENCY=1 AUTOMATION_BATCH_SIZE=64 (the latency runs; the defaults)
 \`\`\`
 
 Machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? 'unknown'}), load average ${load} (\`uptime\`, at the end of
@@ -498,11 +498,18 @@ included), ${runs} successful runs, ${dead} dead-lettered events (${tasks === ex
   webhook's commit). Each step is a few round trips, slowed by the API requests of the
   poller sharing the process's event loop and the CPUs.
 - **Batch size and worker concurrency** (the trade-off): a larger batch divides the fixed
-  ~20 statements by more events (250 > 64 > 16 in events/s) but holds the entity locks and
-  row locks longer and makes a failing event's split costlier (log2(batch) extra
-  transactions); more batches in flight overlap round trips when Postgres has idle CPU, and
-  compete with each other (and with the API) when it does not. Default 32 × 4: a single
-  delivery still goes alone, at once (NOTIFY), and bursts fill batches.
+  fixed statements by more events but holds the entity locks and row locks longer and makes a
+  failing event's split costlier (log2(batch) extra transactions); more batches in flight
+  overlap round trips when Postgres has idle CPU, and compete with each other (and with the
+  API and the webhook route of the same process) when it has none, which on two cores is
+  always: in the table above 64 × 4 costs about twice the machine CPU per event of 64 × 1.
+  Default since 2026-12-02 **64 × 1** (was 32 × 4): at 200 deliveries/s, 2026-12-02 07:45Z,
+  load 1–2, the same build: 32 × 4 visible p50 175 / p99 2,282 ms (ack p99 2,022 ms, 1,668 of
+  2,000 tasks seen in time), 64 × 8 233 / 1,832 ms, 64 × 2 173 / 1,564 ms, 32 × 1 90 / 1,027
+  ms, 64 × 1 76–168 / 648–1,379 ms, 128 × 1 90 / 884 ms; at 500/s 32 × 4 p99 9.1 s against
+  1.7–2.3 s for 64 × 1 and 128 × 1. The one loop still claims the next batch while the
+  current one applies; a single delivery still goes alone, at once (NOTIFY), and bursts fill
+  batches.
 `;
   console.log(report);
   if (process.env.BENCH_NO_WRITE !== '1') {

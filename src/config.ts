@@ -88,8 +88,8 @@ export const configSchema = z.object({
   // Automation engine (modules/automations): see docs/automations.md.
   // Unset: on, except under NODE_ENV=test (tests drive the worker, or opt in).
   AUTOMATION_WORKER_ENABLED: booleanFlag.optional(),
-  AUTOMATION_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  AUTOMATION_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(32),
+  AUTOMATION_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  AUTOMATION_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(64),
   AUTOMATION_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
   AUTOMATION_POLL_MS: z.coerce.number().int().min(10).default(1_000),
   AUTOMATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
