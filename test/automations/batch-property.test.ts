@@ -3,10 +3,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationRuns, externalLinks, inboxEvents, tasks } from '../../src/db/schema.ts';
-import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
 import { InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
 import { linearIssuePayload } from './fixtures.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { engineOf, type Harness, startHarness, workerOptions } from './harness.ts';
 
 /**
  * Batched processing gives the end state of one-at-a-time processing: random interleavings
@@ -96,26 +95,7 @@ describe('batched processing = one-at-a-time processing (property, real Postgres
 
   const workerWith = (batchSize: number) => {
     const app = h.t.app;
-    return new InboxWorker(
-      app.database,
-      automationHandler({
-        db: app.database.db,
-        store: app.automations.store,
-        sources: app.automations.sources,
-        ownActorIds: [],
-        log: app.log,
-      }),
-      {
-        log: app.log,
-        batchSize,
-        concurrency: 1,
-        leaseMs: 60_000,
-        pollMs: 50,
-        maxAttempts: 5,
-        retryBaseMs: 1,
-        retryMaxMs: 1,
-      },
-    );
+    return new InboxWorker(app.database, engineOf(app), workerOptions(app, { batchSize }));
   };
 
   /** Delivers the steps for fresh issue ids, drains them, and reads the end state back. */

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
+import type { WorkerOptions } from '../../src/modules/inbox/inbox.worker.ts';
 import type { Clock } from '../../src/modules/providers/budget/clock.ts';
 import { signLinearBody } from '../../src/modules/providers/linear/linear-signature.ts';
 import { signNotionBody } from '../../src/modules/providers/notion/notion-signature.ts';
@@ -16,6 +18,38 @@ export const LINEAR_KEY = 'lin_api_automation_test_key';
  * at the fake and deliveries can be signed with its secret. The inbox worker is off; tests
  * drive it with `drain()`.
  */
+/** The automation engine of a test app as an inbox handler (for workers a test builds itself). */
+export function engineOf(app: TestApp['app']) {
+  return automationHandler({
+    db: app.database.db,
+    store: app.automations.store,
+    sources: app.automations.sources,
+    ownActorIds: [],
+    log: app.log,
+  });
+}
+
+/**
+ * Inbox worker options for a worker a test builds itself: one batch in flight, a long lease,
+ * retries at once; `overrides` sets what the test is about.
+ */
+export function workerOptions(
+  app: TestApp['app'],
+  overrides: Partial<WorkerOptions> = {},
+): WorkerOptions & { log: TestApp['app']['log'] } {
+  return {
+    log: app.log,
+    batchSize: 10,
+    concurrency: 1,
+    leaseMs: 60_000,
+    pollMs: 50,
+    maxAttempts: 5,
+    retryBaseMs: 1,
+    retryMaxMs: 1,
+    ...overrides,
+  };
+}
+
 export interface Harness {
   t: TestApp;
   linear: FakeLinear;

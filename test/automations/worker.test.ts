@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { automationRuns, externalLinks, inboxEvents } from '../../src/db/schema.ts';
-import { automationHandler } from '../../src/modules/automations/automation.processor.ts';
 import { claimInboxEvents } from '../../src/modules/inbox/inbox.repository.ts';
 import { backoffDelay, InboxWorker } from '../../src/modules/inbox/inbox.worker.ts';
 import { testPostgresUrl } from '../helpers/database.ts';
 import { linearIssuePayload } from './fixtures.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { engineOf, type Harness, startHarness, workerOptions } from './harness.ts';
 
 describe('backoff', () => {
   it('grows exponentially, is capped, and is jittered between half and all of the step', () => {
@@ -20,16 +19,6 @@ describe('backoff', () => {
     expect(backoffDelay(30, o, () => 0)).toBe(30_000);
   });
 });
-
-/** The automation engine of `app` as an inbox handler (for workers a test builds itself). */
-const engineOf = (app: Harness['t']['app']) =>
-  automationHandler({
-    db: app.database.db,
-    store: app.automations.store,
-    sources: app.automations.sources,
-    ownActorIds: [],
-    log: app.log,
-  });
 
 describe('the inbox worker under failure and concurrency', () => {
   let h: Harness;
@@ -87,16 +76,7 @@ describe('the inbox worker under failure and concurrency', () => {
           throw new Error('connection lost after the insert');
         },
       },
-      {
-        log: app.log,
-        batchSize: 10,
-        concurrency: 1,
-        leaseMs: 60_000,
-        pollMs: 50,
-        maxAttempts: 5,
-        retryBaseMs: 1,
-        retryMaxMs: 1,
-      },
+      workerOptions(app),
     );
     expect(await failing.runOnce()).toBe(1);
     expect(calls).toBe(1);
@@ -132,16 +112,11 @@ describe('the inbox worker under failure and concurrency', () => {
     // Updates of the same issues, interleaved: per-entity order must hold.
     for (const id of ids.slice(0, 20)) await deliverUpdate(id, 'updated');
     const app = h.t.app;
-    const second = new InboxWorker(app.database, engineOf(app), {
-      log: app.log,
-      batchSize: 7,
-      concurrency: 3,
-      leaseMs: 60_000,
-      pollMs: 50,
-      maxAttempts: 5,
-      retryBaseMs: 1,
-      retryMaxMs: 1,
-    });
+    const second = new InboxWorker(
+      app.database,
+      engineOf(app),
+      workerOptions(app, { batchSize: 7, concurrency: 3 }),
+    );
     await Promise.all([h.drain(), second.drain(), h.drain()]);
     const tasks = await h.tasks('?limit=500');
     for (const id of ids) {
@@ -181,16 +156,7 @@ describe('the inbox worker under failure and concurrency', () => {
           await handler.applyBatch(tx, batch, processed);
         },
       },
-      {
-        log: app.log,
-        batchSize: 3,
-        concurrency: 1,
-        leaseMs: 60_000,
-        pollMs: 60_000,
-        maxAttempts: 5,
-        retryBaseMs: 1,
-        retryMaxMs: 1,
-      },
+      workerOptions(app, { batchSize: 3, pollMs: 60_000 }),
     );
     await worker.start();
     try {

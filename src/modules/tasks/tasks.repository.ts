@@ -346,8 +346,10 @@ export async function findTaskRowsForUpdate(
     .for('update');
 }
 
-/** Inserts already-resolved rows in one statement (the engine's batched sync). */
-/** Many new tasks in one statement (undefined: nothing to write), to send with others. */
+/**
+ * Already-resolved rows inserted in one statement (the engine's batched sync); undefined when
+ * there is nothing to write. Sent with the batch's other writes (`executeTogether`).
+ */
 export function insertTaskRowsStatement(
   db: Executor,
   rows: ReadonlyArray<typeof tasks.$inferInsert>,
